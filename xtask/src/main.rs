@@ -1,0 +1,83 @@
+//! `cargo xtask ci`: every check CI runs, in order — formatting, clippy with warnings
+//! denied, the architecture invariants, and the tests. Nothing here is CI-specific: a
+//! developer runs the same command before pushing.
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "ci" => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask ci");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    architecture_invariants()?;
+    cargo(&["test", "--workspace", "--locked"])?;
+    // Benchmarks must keep compiling even though CI does not time them.
+    cargo(&["bench", "--workspace", "--locked", "--no-run"])?;
+    Ok(())
+}
+
+/// The pure crates must not depend, even transitively, on an async runtime, an HTTP
+/// stack or a filesystem abstraction.
+fn architecture_invariants() -> Result<(), String> {
+    const FORBIDDEN: [&str; 6] = ["tokio", "hyper", "axum", "reqwest", "object_store", "redb"];
+    for pure in ["simtime", "market", "fleet", "world"] {
+        let output = Command::new(env!("CARGO"))
+            .args(["tree", "--locked", "-e", "normal", "--prefix", "none", "-p", pure])
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree -p {pure} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        for line in tree.lines() {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            if FORBIDDEN.contains(&name) {
+                return Err(format!(
+                    "architecture invariant broken: pure crate `{pure}` depends on `{name}`"
+                ));
+            }
+        }
+    }
+    eprintln!("xtask: architecture invariants hold (pure crates have no runtime, HTTP or storage deps)");
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed ({status})", args.join(" ")))
+    }
+}
