@@ -210,7 +210,13 @@ impl Fleet {
         }
         let terminating = self.live(instances).any(|i| i.removing && !i.rebalancing);
         match self.state {
-            FleetState::DeletedTerminating if self.live(instances).next().is_some() => {
+            FleetState::DeletedTerminating
+                if self.instances.iter().any(|id| {
+                    instances
+                        .get(id)
+                        .is_some_and(|i| i.state != crate::instance::InstanceState::Terminated)
+                }) =>
+            {
                 return ActivityStatus::PendingTermination;
             }
             FleetState::Deleted | FleetState::DeletedRunning | FleetState::DeletedTerminating => {

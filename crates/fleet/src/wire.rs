@@ -9,8 +9,24 @@
 //! surface. A request serializes back to the JSON it was read from (absent members stay
 //! absent). This module does not check anything and knows nothing of the EC2 query
 //! protocol's wire names (`LaunchTemplateConfig.N`, `TagSpecification.N`, ...).
+//!
+//! This file holds CreateFleet's shapes; `instance_requirements` the attribute-based
+//! selection shapes, `operations` the inputs of ModifyFleet, DeleteFleets and the
+//! Describe calls.
+
+mod instance_requirements;
+mod operations;
 
 use serde::{Deserialize, Serialize};
+
+pub use instance_requirements::{
+    BaselinePerformanceFactors, CpuPerformanceFactor, DoubleRange, InstanceRequirementsRequest,
+    IntRange, PerformanceFactorReference,
+};
+pub use operations::{
+    DeleteFleetsRequest, DescribeFleetHistoryRequest, DescribeFleetInstancesRequest,
+    DescribeFleetsRequest, Filter, ModifyFleetRequest,
+};
 
 /// CreateFleet's input.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -329,148 +345,6 @@ pub struct EbsBlockDevice {
     pub volume_type: Option<String>,
 }
 
-/// An integer range `{Min, Max}` (`VCpuCountRangeRequest`, `MemoryMiBRequest`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct IntRange {
-    /// Lower bound, inclusive.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<i32>,
-    /// Upper bound, inclusive; absent = no limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
-}
-
-/// A double range `{Min, Max}` (`MemoryGiBPerVCpuRequest`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DoubleRange {
-    /// Lower bound, inclusive.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// Upper bound, inclusive; absent = no limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-}
-
-/// `InstanceRequirementsRequest`: attribute-based instance type selection. Every member
-/// of the model is here; `requirements.rs` says which ones the catalogue can decide.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct InstanceRequirementsRequest {
-    /// vCPUs (required; `Min` required).
-    #[serde(rename = "VCpuCount", skip_serializing_if = "Option::is_none")]
-    pub vcpu_count: Option<IntRange>,
-    /// Memory in MiB (required; `Min` required).
-    #[serde(rename = "MemoryMiB", skip_serializing_if = "Option::is_none")]
-    pub memory_mib: Option<IntRange>,
-    /// `intel` | `amd` | `amazon-web-services` | `apple`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_manufacturers: Option<Vec<String>>,
-    /// GiB of memory per vCPU.
-    #[serde(rename = "MemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
-    pub memory_gib_per_vcpu: Option<DoubleRange>,
-    /// Types to exclude; `*` wildcards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub excluded_instance_types: Option<Vec<String>>,
-    /// `current` | `previous`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance_generations: Option<Vec<String>>,
-    /// Spot price protection, percent over the identified Spot price.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
-    /// On-Demand price protection, percent over the identified price (default 20).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
-    /// `included` | `required` | `excluded` (default excluded).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bare_metal: Option<String>,
-    /// `included` | `required` | `excluded` (default excluded).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub burstable_performance: Option<String>,
-    /// Hibernation support.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub require_hibernate_support: Option<bool>,
-    /// Network interfaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub network_interface_count: Option<IntRange>,
-    /// `included` | `required` | `excluded` (default included).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_storage: Option<String>,
-    /// `hdd` | `ssd`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_storage_types: Option<Vec<String>>,
-    /// GB of instance store.
-    #[serde(
-        rename = "TotalLocalStorageGB",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_local_storage_gb: Option<DoubleRange>,
-    /// Baseline EBS bandwidth, Mbps.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_ebs_bandwidth_mbps: Option<IntRange>,
-    /// `gpu` | `fpga` | `inference` | `media`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accelerator_types: Option<Vec<String>>,
-    /// Accelerators per instance.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accelerator_count: Option<IntRange>,
-    /// Accelerator manufacturers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accelerator_manufacturers: Option<Vec<String>>,
-    /// Accelerator names (`a100`, `t4`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accelerator_names: Option<Vec<String>>,
-    /// Accelerator memory, MiB.
-    #[serde(
-        rename = "AcceleratorTotalMemoryMiB",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accelerator_total_memory_mib: Option<IntRange>,
-    /// Baseline network bandwidth, Gbps.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub network_bandwidth_gbps: Option<DoubleRange>,
-    /// Only these types are considered; `*` wildcards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_instance_types: Option<Vec<String>>,
-    /// Spot price protection, percent of the identified On-Demand price.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
-    /// CPU performance baseline.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
-    /// Encryption in transit between instances.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub require_encryption_in_transit: Option<bool>,
-}
-
-/// `BaselinePerformanceFactorsRequest`.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct BaselinePerformanceFactors {
-    /// CPU performance factor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<CpuPerformanceFactor>,
-}
-
-/// `CpuPerformanceFactorRequest`.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct CpuPerformanceFactor {
-    /// Reference families.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub references: Option<Vec<PerformanceFactorReference>>,
-}
-
-/// `PerformanceFactorReferenceRequest`.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct PerformanceFactorReference {
-    /// e.g. `c6i`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance_family: Option<String>,
-}
-
 /// `TagSpecification`: tags for one resource type.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -493,121 +367,4 @@ pub struct Tag {
     /// The value (empty if absent).
     #[serde(default)]
     pub value: String,
-}
-
-/// ModifyFleet's input.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct ModifyFleetRequest {
-    /// Check permissions only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// `no-termination` | `termination`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub excess_capacity_termination_policy: Option<String>,
-    /// New launch templates and overrides (replace the fleet's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub launch_template_configs: Option<Vec<FleetLaunchTemplateConfig>>,
-    /// The fleet (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet_id: Option<String>,
-    /// The new target; the model reuses CreateFleet's shape.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_capacity_specification: Option<TargetCapacitySpecification>,
-    /// Reserved.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-}
-
-/// DeleteFleets' input.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DeleteFleetsRequest {
-    /// Check permissions only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// The fleets (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet_ids: Option<Vec<String>>,
-    /// Terminate the fleets' instances (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub terminate_instances: Option<bool>,
-}
-
-/// A `{Name, Values}` filter of the Describe calls.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Filter {
-    /// e.g. `fleet-state`, `instance-type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Accepted values (any matches).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-/// DescribeFleets' input.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DescribeFleetsRequest {
-    /// Check permissions only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// Continuation token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// Only these fleets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet_ids: Option<Vec<String>>,
-    /// Filters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<Filter>>,
-}
-
-/// DescribeFleetInstances' input.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DescribeFleetInstancesRequest {
-    /// Check permissions only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// Continuation token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The fleet (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet_id: Option<String>,
-    /// Filters (`instance-type`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<Filter>>,
-}
-
-/// DescribeFleetHistory's input.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct DescribeFleetHistoryRequest {
-    /// Check permissions only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// `instance-change` | `fleet-change` | `service-error`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// Continuation token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The fleet (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fleet_id: Option<String>,
-    /// ISO-8601 timestamp (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
 }

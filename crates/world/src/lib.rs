@@ -280,7 +280,6 @@ impl World {
             .min();
             match next {
                 Some(t) if t <= target => {
-                    self.track_targets(t.max(self.now));
                     self.now = t.max(self.now);
                     self.tick();
                 }
@@ -331,7 +330,8 @@ impl World {
         self.settle();
     }
 
-    /// Runs the engine's due work at the current time until nothing more is due now.
+    /// Runs the engine's due work at the current time until nothing more is due now,
+    /// then re-evaluates which fleets are below target.
     fn settle(&mut self) {
         while self.engine.next_due().is_some_and(|t| t <= self.now) {
             let pools: Vec<Pool> = self.engine.pools_of_interest().into_iter().collect();
@@ -339,6 +339,7 @@ impl World {
             let events = self.engine.step(self.now, &mut offerings);
             self.handle(events);
         }
+        self.track_targets(self.now);
     }
 
     fn market_event(&mut self, event: MarketEvent) {
@@ -428,7 +429,8 @@ impl World {
     }
 
     /// Accumulates, per fleet, the time its running capacity spent below target up to
-    /// `until`, then re-evaluates.
+    /// `until` (the state is constant between events), then re-evaluates it from the
+    /// current state. Called after every change.
     fn track_targets(&mut self, until: SimTime) {
         let instances = self.engine.instance_map();
         for fleet in self.engine.fleets() {
