@@ -46,7 +46,9 @@ fn architecture_invariants() -> Result<(), String> {
     const FORBIDDEN: [&str; 6] = ["tokio", "hyper", "axum", "reqwest", "object_store", "redb"];
     for pure in ["simtime", "market", "fleet", "world"] {
         let output = Command::new(env!("CARGO"))
-            .args(["tree", "--locked", "-e", "normal", "--prefix", "none", "-p", pure])
+            .args([
+                "tree", "--locked", "-e", "normal", "--prefix", "none", "-p", pure,
+            ])
             .output()
             .map_err(|e| format!("cargo tree: {e}"))?;
         if !output.status.success() {
@@ -65,7 +67,9 @@ fn architecture_invariants() -> Result<(), String> {
             }
         }
     }
-    eprintln!("xtask: architecture invariants hold (pure crates have no runtime, HTTP or storage deps)");
+    eprintln!(
+        "xtask: architecture invariants hold (pure crates have no runtime, HTTP or storage deps)"
+    );
     Ok(())
 }
 

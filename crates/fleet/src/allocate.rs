@@ -194,16 +194,16 @@ pub fn allocate(
     let Some((counts, halted, errors)) = best else {
         return finish(request, &candidates, Vec::new(), errors, false);
     };
-    if let Some(min) = request.min_target_capacity {
-        if covered(request, &counts) < Units::from_whole(min) {
-            let mut errors = errors;
-            for c in &candidates {
-                errors
-                    .entry(c.spec)
-                    .or_insert(LaunchErrorCode::UnfulfillableCapacity);
-            }
-            return finish(request, &candidates, Vec::new(), errors, halted);
+    if let Some(min) = request.min_target_capacity
+        && covered(request, &counts) < Units::from_whole(min)
+    {
+        let mut errors = errors;
+        for c in &candidates {
+            errors
+                .entry(c.spec)
+                .or_insert(LaunchErrorCode::UnfulfillableCapacity);
         }
+        return finish(request, &candidates, Vec::new(), errors, halted);
     }
     finish(request, &candidates, counts, errors, halted)
 }
@@ -407,18 +407,18 @@ fn fill(
             errors
                 .entry(c.spec)
                 .or_insert(LaunchErrorCode::InsufficientInstanceCapacity);
-            if request.spill {
-                if let Some(next) = reserve.pop() {
-                    heap.push(key_of(next, &counts));
-                }
+            if request.spill
+                && let Some(next) = reserve.pop()
+            {
+                heap.push(key_of(next, &counts));
             }
             continue;
         }
-        if let Some(max) = request.max_total_price {
-            if spend + c.price.as_micros() > max.as_micros() {
-                halted = true;
-                break;
-            }
+        if let Some(max) = request.max_total_price
+            && spend + c.price.as_micros() > max.as_micros()
+        {
+            halted = true;
+            break;
         }
         spend += c.price.as_micros();
         counts[c.spec] += 1;

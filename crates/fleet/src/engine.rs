@@ -278,25 +278,25 @@ impl Engine {
         env: &dyn Environment,
     ) -> Result<Prepared, FleetError> {
         let spec = validate::validate_create(request, env)?;
-        if let Some(token) = &spec.client_token {
-            if let Some(existing) = self.tokens.get(token).and_then(|id| self.fleets.get(id)) {
-                let mut theirs = existing.spec.request.clone();
-                let mut ours = request.clone();
-                theirs.dry_run = None;
-                ours.dry_run = None;
-                if theirs != ours {
-                    return Err(FleetError::new(
-                        ErrorCode::IdempotentParameterMismatch,
-                        format!(
-                            "Arguments on this idempotent request are inconsistent with arguments used in previous request(s) with client token {token}."
-                        ),
-                    ));
-                }
-                if request.dry_run == Some(true) {
-                    return Err(FleetError::dry_run());
-                }
-                return Ok(Prepared::Existing(existing.id.clone()));
+        if let Some(token) = &spec.client_token
+            && let Some(existing) = self.tokens.get(token).and_then(|id| self.fleets.get(id))
+        {
+            let mut theirs = existing.spec.request.clone();
+            let mut ours = request.clone();
+            theirs.dry_run = None;
+            ours.dry_run = None;
+            if theirs != ours {
+                return Err(FleetError::new(
+                    ErrorCode::IdempotentParameterMismatch,
+                    format!(
+                        "Arguments on this idempotent request are inconsistent with arguments used in previous request(s) with client token {token}."
+                    ),
+                ));
             }
+            if request.dry_run == Some(true) {
+                return Err(FleetError::dry_run());
+            }
+            return Ok(Prepared::Existing(existing.id.clone()));
         }
         if request.dry_run == Some(true) {
             return Err(FleetError::dry_run());

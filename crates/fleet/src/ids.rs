@@ -57,7 +57,7 @@ impl IdGen {
     /// A generator whose sequence is fixed by `seed`.
     pub fn new(seed: u64) -> IdGen {
         IdGen {
-            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x1d5_0f_1d5),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x1d50_f1d5),
         }
     }
 

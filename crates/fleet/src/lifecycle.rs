@@ -338,15 +338,15 @@ impl Engine {
                 };
             }
         }
-        if reason == InterruptionReason::ScaleDown {
-            if let Some(fleet) = self.fleets.get_mut(&fleet_id) {
-                fleet.record(HistoryRecord::new(
-                    now,
-                    EventSubType::TerminationNotified,
-                    Some(id.clone()),
-                    "",
-                ));
-            }
+        if reason == InterruptionReason::ScaleDown
+            && let Some(fleet) = self.fleets.get_mut(&fleet_id)
+        {
+            fleet.record(HistoryRecord::new(
+                now,
+                EventSubType::TerminationNotified,
+                Some(id.clone()),
+                "",
+            ));
         }
         self.schedule(action_at, Timer::Instance(id.clone()));
         events.push(Event::Notice {
@@ -705,10 +705,9 @@ impl Engine {
                 .instances
                 .get_mut(&id)
                 .and_then(|i| i.spot_request.as_mut())
+                && request.state != SpotRequestState::Closed
             {
-                if request.state != SpotRequestState::Closed {
-                    request.state = SpotRequestState::Cancelled;
-                }
+                request.state = SpotRequestState::Cancelled;
             }
         }
     }

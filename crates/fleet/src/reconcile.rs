@@ -149,10 +149,10 @@ impl Engine {
                 continue;
             }
             spend += instance.price.as_micros();
-            if instance.counts() {
-                if let Some(slot) = existing.get_mut(instance.spec_index) {
-                    *slot += instance.weight;
-                }
+            if instance.counts()
+                && let Some(slot) = existing.get_mut(instance.spec_index)
+            {
+                *slot += instance.weight;
             }
         }
         let mut unavailable: BTreeSet<Pool> = fleet.unavailable.keys().copied().collect();

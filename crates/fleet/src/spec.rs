@@ -149,7 +149,7 @@ impl std::iter::Sum for Units {
 impl fmt::Display for Units {
     /// `4`, `2.5`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1_000 == 0 {
+        if self.0.is_multiple_of(1_000) {
             write!(f, "{}", self.0 / 1_000)
         } else {
             let text = format!("{}.{:03}", self.0 / 1_000, self.0 % 1_000);

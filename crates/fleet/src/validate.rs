@@ -4,8 +4,8 @@
 //! are marked `[U]` where decided. This module owns the entry points and fleet-level
 //! members (type, target and its split, validity); `options` owns Spot/On-Demand options
 //! and tags, `launch` launch template configs and overrides, `environment` the lookups
-//! of subnets and templates. State checks
-//! (which fleets may be modified, idempotency, DryRun) are the engine's.
+//! of subnets and templates. State checks (which fleets may be modified, idempotency,
+//! DryRun) are the engine's.
 
 mod environment;
 mod launch;

@@ -381,10 +381,18 @@ mod tests {
     #[test]
     fn every_row_of_every_file_is_loaded() {
         let c = catalog();
-        for csv in [INSTANCE_TYPES_CSV, OFFERINGS_CSV, ADVISOR_CSV, PRICE_SAMPLES_CSV] {
+        for csv in [
+            INSTANCE_TYPES_CSV,
+            OFFERINGS_CSV,
+            ADVISOR_CSV,
+            PRICE_SAMPLES_CSV,
+        ] {
             assert!(!csv.contains('"'), "quoted CSV fields are not supported");
         }
-        assert_eq!(c.instance_types().len(), INSTANCE_TYPES_CSV.lines().count() - 1);
+        assert_eq!(
+            c.instance_types().len(),
+            INSTANCE_TYPES_CSV.lines().count() - 1
+        );
         assert_eq!(c.pools().len(), OFFERINGS_CSV.lines().count() - 1);
         // Samples naming a type without an On-Demand price in us-east-1 are left out.
         let sampled_known_types = rows(PRICE_SAMPLES_CSV)

@@ -156,7 +156,12 @@ impl fmt::Display for Cost {
         // Round to 1e-4 dollars in integers so output never depends on float formatting.
         let unit = 100 * 3_600_000u128; // 1e-4 dollars in micro-dollar-ms per hour
         let tenths_of_cents = (self.0 + unit / 2) / unit;
-        write!(f, "${}.{:04}", tenths_of_cents / 10_000, tenths_of_cents % 10_000)
+        write!(
+            f,
+            "${}.{:04}",
+            tenths_of_cents / 10_000,
+            tenths_of_cents % 10_000
+        )
     }
 }
 
@@ -181,7 +186,11 @@ mod tests {
             ("0.0000005", 1),
             ("0.0000004", 0),
         ] {
-            assert_eq!(Price::parse_dollars(text), Ok(Price::from_micros(micros)), "{text}");
+            assert_eq!(
+                Price::parse_dollars(text),
+                Ok(Price::from_micros(micros)),
+                "{text}"
+            );
         }
         for bad in ["", ".", "-1", "1e3", "abc", "0.0.1"] {
             assert!(Price::parse_dollars(bad).is_err(), "{bad}");

@@ -160,7 +160,9 @@ impl SimDuration {
             }
             let value: u64 = rest[..digits].parse().ok()?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let factor = match &rest[..unit_len] {
                 "ms" => 1,
                 "s" => 1_000,
@@ -191,12 +193,7 @@ impl fmt::Display for SimDuration {
             };
         }
         let secs = ms / 1_000;
-        let (d, h, m, s) = (
-            secs / 86_400,
-            secs / 3_600 % 24,
-            secs / 60 % 60,
-            secs % 60,
-        );
+        let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
         for (value, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
             if value > 0 {
                 write!(f, "{value}{unit}")?;
@@ -277,7 +274,10 @@ mod tests {
         assert_eq!(t.to_iso_millis(), "2024-05-01T10:00:00.000Z");
         assert_eq!(t.to_iso_seconds(), "2024-05-01T10:00:00Z");
         let with_fraction = SimTime::parse("2024-05-01T10:00:00.250Z").unwrap();
-        assert_eq!(with_fraction.saturating_since(t), SimDuration::from_millis(250));
+        assert_eq!(
+            with_fraction.saturating_since(t),
+            SimDuration::from_millis(250)
+        );
         assert_eq!(
             SimTime::parse("2019-11-01").unwrap().to_iso_seconds(),
             "2019-11-01T00:00:00Z"
@@ -296,7 +296,11 @@ mod tests {
             ("7d", 604_800_000),
             ("250ms", 250),
         ] {
-            assert_eq!(SimDuration::parse(text), Some(SimDuration::from_millis(ms)), "{text}");
+            assert_eq!(
+                SimDuration::parse(text),
+                Some(SimDuration::from_millis(ms)),
+                "{text}"
+            );
         }
         for bad in ["", "h", "5x", "1.5h"] {
             assert_eq!(SimDuration::parse(bad), None, "{bad}");

@@ -81,7 +81,9 @@ fn parse_hours(text: &str) -> Result<SimDuration, String> {
     if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 365.0 * 10.0) {
         return Err("hours must be positive and at most ten years".to_owned());
     }
-    Ok(SimDuration::from_millis((hours * 3_600_000.0).round() as u64))
+    Ok(SimDuration::from_millis(
+        (hours * 3_600_000.0).round() as u64
+    ))
 }
 
 fn parse_duration(text: &str) -> Result<SimDuration, String> {

@@ -25,8 +25,12 @@ struct JsonOutput<'a> {
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.fleet)
         .with_context(|| format!("reading {}", args.fleet.display()))?;
-    let request: CreateFleetRequest = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid CreateFleet request", args.fleet.display()))?;
+    let request: CreateFleetRequest = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a valid CreateFleet request",
+            args.fleet.display()
+        )
+    })?;
 
     let mut config = WorldConfig::with_seed(args.seed);
     config.market.start = args.start;
@@ -47,15 +51,19 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         }
     };
     let span = args.span();
-    world
-        .advance(span)
-        .context("advancing the simulation")?;
+    world.advance(span).context("advancing the simulation")?;
     let summary = world.summary();
 
     let timeline: Vec<&world::LogEntry> = world
         .log()
         .iter()
-        .filter(|e| !(args.no_prices && matches!(e.record, LogRecord::Market(market::MarketEvent::PriceChanged { .. }))))
+        .filter(|e| {
+            !(args.no_prices
+                && matches!(
+                    e.record,
+                    LogRecord::Market(market::MarketEvent::PriceChanged { .. })
+                ))
+        })
         .collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -180,13 +180,17 @@ impl World {
 
     /// CreateFleet at the current time.
     pub fn create_fleet(&mut self, request: &CreateFleetRequest) -> Result<FleetId, WorldError> {
-        let prepared = self.engine.prepare_create(request, &self.env as &dyn Environment)?;
+        let prepared = self
+            .engine
+            .prepare_create(request, &self.env as &dyn Environment)?;
         let pools = prepared.pools();
         for pool in &pools {
             self.market.watch(*pool, self.now);
         }
         let mut offerings = Offerings::new(self.market.offerings(&pools, self.now));
-        let (id, events) = self.engine.commit_create(prepared, &mut offerings, self.now);
+        let (id, events) = self
+            .engine
+            .commit_create(prepared, &mut offerings, self.now);
         self.stats.entry(id.clone()).or_default();
         self.handle(events);
         self.settle();
@@ -318,10 +322,14 @@ impl World {
                 continue;
             }
             let result = if rebalance {
-                self.engine.recommend_rebalance(std::slice::from_ref(&id), self.now)
-            } else {
                 self.engine
-                    .interrupt(std::slice::from_ref(&id), InterruptionReason::Capacity, self.now)
+                    .recommend_rebalance(std::slice::from_ref(&id), self.now)
+            } else {
+                self.engine.interrupt(
+                    std::slice::from_ref(&id),
+                    InterruptionReason::Capacity,
+                    self.now,
+                )
             };
             if let Ok(events) = result {
                 self.handle(events);
@@ -420,7 +428,8 @@ impl World {
         self.natural
             .insert((reclaim_at, Natural::Reclaim(instance.clone())));
         if let Some(lead) = reclaim.rebalance_lead {
-            let rebalance_at = SimTime::from_millis(reclaim_at.as_millis().saturating_sub(lead.as_millis()));
+            let rebalance_at =
+                SimTime::from_millis(reclaim_at.as_millis().saturating_sub(lead.as_millis()));
             if rebalance_at > at {
                 self.natural
                     .insert((rebalance_at, Natural::Rebalance(instance.clone())));
@@ -435,10 +444,10 @@ impl World {
         let instances = self.engine.instance_map();
         for fleet in self.engine.fleets() {
             let stats = self.stats.entry(fleet.id.clone()).or_default();
-            if let Some(since) = stats.since {
-                if stats.below {
-                    stats.below_target += until.saturating_since(since);
-                }
+            if let Some(since) = stats.since
+                && stats.below
+            {
+                stats.below_target += until.saturating_since(since);
             }
             let running: fleet::spec::Units = fleet
                 .live(instances)

@@ -32,7 +32,10 @@ pub enum LogRecord {
     Injected(Injection),
 }
 
-fn market_event<S: serde::Serializer>(event: &MarketEvent, serializer: S) -> Result<S::Ok, S::Error> {
+fn market_event<S: serde::Serializer>(
+    event: &MarketEvent,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     #[serde(tag = "event", rename_all = "snake_case")]
     enum Shape {
@@ -85,7 +88,10 @@ fn fleet_line(event: &Event) -> (&'static str, String) {
             lifecycle,
             code,
             ..
-        } => ("launch-error", format!("{pool} {} {code}", lifecycle.as_str())),
+        } => (
+            "launch-error",
+            format!("{pool} {} {code}", lifecycle.as_str()),
+        ),
         Event::Running { instance, .. } => ("running", instance.to_string()),
         Event::Resumed { instance, pool, .. } => ("resume", format!("{instance} {pool}")),
         Event::Notice {
@@ -117,11 +123,19 @@ fn injection_line(injection: &Injection) -> String {
         Injection::RestoreCapacity { pool } => format!("restore-capacity {pool}"),
         Injection::Interrupt { instances } => format!(
             "interrupt {}",
-            instances.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(" ")
+            instances
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         Injection::Rebalance { instances } => format!(
             "rebalance {}",
-            instances.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(" ")
+            instances
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     }
 }

@@ -128,7 +128,10 @@ pub fn summarize(world: &mut World) -> Summary {
             interruptions: members.iter().filter(|i| interrupted(i)).count(),
             scale_down_notices: members
                 .iter()
-                .filter(|i| i.notice.is_some_and(|n| n.reason == InterruptionReason::ScaleDown))
+                .filter(|i| {
+                    i.notice
+                        .is_some_and(|n| n.reason == InterruptionReason::ScaleDown)
+                })
                 .count(),
             time_below_target: world
                 .stats()
@@ -202,7 +205,15 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "{:<48} {:<9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>12} {:>10}",
-            "fleet", "type", "target", "fulfilled", "launched", "interr.", "replaced", "below target", "cost"
+            "fleet",
+            "type",
+            "target",
+            "fulfilled",
+            "launched",
+            "interr.",
+            "replaced",
+            "below target",
+            "cost"
         )?;
         for fleet in &self.fleets {
             writeln!(
@@ -223,7 +234,16 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "{:<28} {:<9} {:<7} {:>8} {:>5} {:>9} {:>9} {:>10} {:>10} {:>11}",
-            "pool", "lifecycle", "band", "launched", "live", "interr.", "expected", "inst-hours", "cost", "price now"
+            "pool",
+            "lifecycle",
+            "band",
+            "launched",
+            "live",
+            "interr.",
+            "expected",
+            "inst-hours",
+            "cost",
+            "price now"
         )?;
         for pool in &self.pools {
             writeln!(

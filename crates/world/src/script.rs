@@ -65,7 +65,9 @@ pub fn run(script: &str, read_file: ReadFile<'_>) -> Result<String, ScriptError>
             [] => {}
             [first, ..] if first.starts_with('#') => {}
             ["seed", value] => {
-                config.market.seed = value.parse().map_err(|_| syntax(*n, "seed must be an integer"))?
+                config.market.seed = value
+                    .parse()
+                    .map_err(|_| syntax(*n, "seed must be an integer"))?
             }
             ["interruption-scale", value] => {
                 config.market.interruption_scale = value
@@ -108,7 +110,10 @@ pub fn run(script: &str, read_file: ReadFile<'_>) -> Result<String, ScriptError>
                 let (name, rest) = rest
                     .split_once(char::is_whitespace)
                     .ok_or_else(|| syntax(n, "usage: create NAME FILE [PATCH]"))?;
-                let (file, patch) = rest.trim().split_once(char::is_whitespace).unwrap_or((rest.trim(), ""));
+                let (file, patch) = rest
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((rest.trim(), ""));
                 let text = read_file(Path::new(file)).map_err(|e| syntax(n, &e))?;
                 let mut json: serde_json::Value =
                     serde_json::from_str(&text).map_err(|e| syntax(n, &e.to_string()))?;
@@ -141,11 +146,14 @@ pub fn run(script: &str, read_file: ReadFile<'_>) -> Result<String, ScriptError>
                 for word in words.iter().skip(1) {
                     match word.split_once('=') {
                         Some(("total", v)) => {
-                            let total = v.parse().map_err(|_| syntax(n, "total must be an integer"))?;
-                            request.target_capacity_specification = Some(fleet::wire::TargetCapacitySpecification {
-                                total_target_capacity: Some(total),
-                                ..Default::default()
-                            });
+                            let total = v
+                                .parse()
+                                .map_err(|_| syntax(n, "total must be an integer"))?;
+                            request.target_capacity_specification =
+                                Some(fleet::wire::TargetCapacitySpecification {
+                                    total_target_capacity: Some(total),
+                                    ..Default::default()
+                                });
                         }
                         Some(("policy", v)) => {
                             request.excess_capacity_termination_policy = Some(v.to_owned())
@@ -170,7 +178,11 @@ pub fn run(script: &str, read_file: ReadFile<'_>) -> Result<String, ScriptError>
                 match world.delete_fleets(&request) {
                     Ok(output) => {
                         for failure in output.unsuccessful_fleet_deletions {
-                            let _ = writeln!(printed, "delete failed: {} {}", failure.error.code, failure.error.message);
+                            let _ = writeln!(
+                                printed,
+                                "delete failed: {} {}",
+                                failure.error.code, failure.error.message
+                            );
                         }
                         Ok(())
                     }
@@ -313,6 +325,17 @@ fn describe(world: &World, fleet: &FleetId, out: &mut String) -> Result<(), flee
             data.fulfilled_capacity,
             data.fulfilled_on_demand_capacity
         );
+        for error in data.errors.iter().flatten() {
+            let overrides = &error.launch_template_and_overrides.overrides;
+            let _ = writeln!(
+                out,
+                "  error {} {} {} {}",
+                overrides.instance_type.as_deref().unwrap_or("-"),
+                overrides.availability_zone.as_deref().unwrap_or("-"),
+                error.lifecycle,
+                error.error_code
+            );
+        }
     }
     let mut per_pool: BTreeMap<String, usize> = BTreeMap::new();
     if let Some(f) = world.engine().fleet(fleet) {
@@ -334,7 +357,9 @@ fn history(world: &World, fleet: &FleetId, out: &mut String) -> Result<(), fleet
         start_time: Some(world.config().market.start.to_iso_seconds()),
         ..Default::default()
     };
-    let output = world.engine().describe_fleet_history(&request, world.now())?;
+    let output = world
+        .engine()
+        .describe_fleet_history(&request, world.now())?;
     for record in output.history_records {
         let info = &record.event_information;
         let _ = writeln!(
@@ -358,7 +383,10 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
                 if value.is_null() {
                     target.remove(key);
                 } else {
-                    merge_patch(target.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+                    merge_patch(
+                        target.entry(key.clone()).or_insert(serde_json::Value::Null),
+                        value,
+                    );
                 }
             }
         }

@@ -3,6 +3,8 @@
 //! file beside it. Set `UPDATE_EXPECT=1` to rewrite the snapshots after a deliberate
 //! change, then review the diff.
 
+#![allow(clippy::unwrap_used)] // A panic in a test helper is a failed test with a message.
+
 use std::path::{Path, PathBuf};
 
 fn scenarios_dir() -> PathBuf {

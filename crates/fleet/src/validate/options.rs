@@ -55,6 +55,8 @@ const ON_DEMAND_STRATEGIES: &[(&str, OnDemandAllocationStrategy)] = &[
     ("prioritized", OnDemandAllocationStrategy::Prioritized),
 ];
 
+/// `SpotOptions` with AWS's defaults (lowest-price, terminate, one pool), checked
+/// against the fleet type and the Spot target.
 pub(super) fn spot_options(
     request: Option<&SpotOptionsRequest>,
     fleet_type: FleetType,
@@ -193,6 +195,8 @@ fn replacement_strategy(
     }
 }
 
+/// `OnDemandOptions` with AWS's defaults (lowest-price), checked against the fleet type
+/// and the On-Demand target.
 pub(super) fn on_demand_options(
     request: Option<&OnDemandOptionsRequest>,
     fleet_type: FleetType,
