@@ -298,3 +298,46 @@ mod tests {
         assert_eq!(summary.pools.len(), 10);
     }
 }
+#[cfg(test)]
+mod probe {
+    use super::*;
+    use std::time::Instant;
+    #[test]
+    #[ignore]
+    fn probe() {
+        let pools = discounted_spot_pools(100, 2);
+        let request = maintain_request(&pools, 1000).unwrap();
+        let t = Instant::now();
+        let mut world = World::new(WorldConfig::with_seed(SEED));
+        let id = world.create_fleet(&request).unwrap();
+        eprintln!("new+create {:?}", t.elapsed());
+        for day in 1..=30 {
+            let t = Instant::now();
+            world.advance(SimDuration::from_days(1)).unwrap();
+            if day % 10 == 0 || day < 3 { eprintln!("day {day} {:?} log {}", t.elapsed(), world.log().len()); }
+        }
+        let fleet = world.engine().fleet(&id).unwrap();
+        eprintln!("fleet.instances len {}", fleet.instances.len());
+        let instances = world.engine().instance_map();
+        let t = Instant::now();
+        let mut n = 0u64;
+        for _ in 0..1000 { n += fleet.live(instances).count() as u64; }
+        eprintln!("one live() pass over {} ids: {:?}", fleet.instances.len(), t.elapsed() / 1000);
+        let _ = n;
+        // Market alone: ticks over 30 days with the same pools watched.
+        let config = MarketConfig { seed: SEED, ..MarketConfig::default() };
+        let mut market = Market::new(config);
+        let t = Instant::now();
+        for p in &pools { market.watch(*p, config.start); }
+        eprintln!("market watch 100 pools {:?}", t.elapsed());
+        let end = config.start + SimDuration::from_days(30);
+        let t = Instant::now();
+        let (mut ticks, mut events) = (0u64, 0usize);
+        while let Some(at) = market.next_event_time() {
+            if at > end { break; }
+            events += market.advance(at).len();
+            ticks += 1;
+        }
+        eprintln!("market alone 30d: {ticks} ticks, {events} events, {:?}", t.elapsed());
+    }
+}

@@ -22,14 +22,16 @@ pub mod spec;
 pub mod validate;
 pub mod wire;
 
+mod delete;
 mod lifecycle;
+mod output;
 mod reconcile;
 mod requirements;
 
 pub use allocate::Offerings;
+pub use delete::{DeleteFleetError, DeleteFleetFailure, DeleteFleetSuccess, DeleteFleetsOutput};
 pub use engine::{Engine, EngineConfig, Event, Prepared};
 pub use error::{ErrorCode, FleetError, LaunchErrorCode};
 pub use fleet::{ActivityStatus, Fleet, FleetState};
 pub use ids::{FleetId, InstanceId, SpotRequestId};
 pub use instance::{Instance, InstanceState, InterruptionReason, Notice};
-pub use lifecycle::DeleteFleetsOutput;
