@@ -32,6 +32,10 @@ fn allocation(c: &mut Criterion) {
         "the catalogue has too few Spot pools"
     );
     let mut group = c.benchmark_group("allocate/10000_units_300_overrides");
+    // Tens to hundreds of microseconds a call: a few seconds give thousands of samples.
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (name, _) in SPOT_STRATEGIES {
         let fixture = AllocationFixture::new(&pools, ALLOCATION_NEED, name)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -68,11 +72,16 @@ fn simulation(c: &mut Criterion) {
         );
     }
 
+    // A run took ~4 s on the 2-core reference machine (see RESULTS.md). Criterion
+    // sizes samples to fill the measurement time, rounding up to whole runs: at 45 s it
+    // chose two runs a sample (80 s); 30 s keeps one run a sample (~40 s; criterion
+    // warns that 30 s is exceeded) and the whole `cargo bench -p spotlab-bench` near
+    // 70 s. When the simulation gets faster, samples hold more runs within the 30 s.
     let mut group = c.benchmark_group("simulate");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(20));
+        .measurement_time(Duration::from_secs(30));
     group.bench_function("30d_1000_instances_100_pools", |b| {
         b.iter(|| black_box(simulate(&request, span)))
     });

@@ -9,6 +9,10 @@
 //! allocation. Launch specs come from CreateFleet JSON through `validate_create`, as in
 //! the engine. They do not check the engine or the world around the allocation.
 
+// A failed unwrap is a failed test. clippy.toml allows unwrap in `#[test]` functions but
+// not in their helpers.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::OnceLock;
@@ -429,6 +433,27 @@ fn with_ample_capacity(mut case: Case) -> Case {
     case
 }
 
+/// lowest-price over N = 1 to 5 pools, every pool able to take the whole need.
+fn lowest_price_case() -> impl Strategy<Value = Case> {
+    let strategy =
+        (1u32..=5).prop_map(|n| AllocationStrategy::Spot(SpotAllocationStrategy::LowestPrice, n));
+    plain_case(strategy, false).prop_map(with_ample_capacity)
+}
+
+/// diversified, one weight for every pool, every pool able to take the whole need.
+fn diversified_case() -> impl Strategy<Value = Case> {
+    let strategy = Just(AllocationStrategy::Spot(
+        SpotAllocationStrategy::Diversified,
+        1,
+    ));
+    (plain_case(strategy, false), 1u32..=8).prop_map(|(mut case, weight)| {
+        for p in &mut case.pools {
+            p.weight = weight;
+        }
+        with_ample_capacity(case)
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Properties.
 
@@ -485,15 +510,15 @@ proptest! {
     /// pools, all among the N cheapest eligible pools per unit (per instance when every
     /// weight covers the need alone); any of several equally priced pools will do.
     #[test]
-    fn lowest_price_uses_the_n_cheapest_pools(
-        case in plain_case((1u32..=5).prop_map(|n| AllocationStrategy::Spot(SpotAllocationStrategy::LowestPrice, n)), false)
-            .prop_map(with_ample_capacity)
-    ) {
+    fn lowest_price_uses_the_n_cheapest_pools(case in lowest_price_case()) {
         let AllocationStrategy::Spot(_, n) = case.strategy else { unreachable!() };
         let (_, allocation) = case.allocate();
         let counts = counts(&case, &allocation);
         let used: Vec<usize> = (0..case.pools.len()).filter(|&i| counts[i] > 0).collect();
-        prop_assert!(used.len() <= n as usize, "{} pools used, N = {}: {:?}", used.len(), n, allocation);
+        prop_assert!(
+            used.len() <= n as usize,
+            "{} pools used, N = {}: {:?}", used.len(), n, allocation
+        );
 
         let eligible = case.eligible_pools();
         let per_instance = eligible.iter().all(|&i| case.pools[i].weight >= case.need);
@@ -515,8 +540,9 @@ proptest! {
             for &i in &used {
                 prop_assert!(
                     cheaper_or_equal(i, nth),
-                    "{} ({}/{} units) is not among the {} cheapest; the {}th is {} ({}/{} units)",
-                    case.pools[i].pool(), case.price(i), case.pools[i].weight, n, n,
+                    "{} ({} for {} units) is not among the {} cheapest, the dearest of which \
+                     is {} ({} for {} units)",
+                    case.pools[i].pool(), case.price(i), case.pools[i].weight, n,
                     case.pools[nth].pool(), case.price(nth), case.pools[nth].weight
                 );
             }
@@ -536,12 +562,15 @@ proptest! {
         let eligible = case.eligible_pools();
         let available: u64 = eligible
             .iter()
-            .map(|&i| u64::from(case.capacity(i)).saturating_mul(u64::from(case.pools[i].weight)))
+            .map(|&i| u64::from(case.capacity(i)) * u64::from(case.pools[i].weight))
             .sum();
         let launched = allocation.units(&specs);
         let need = Units::from_whole(case.need);
         if available >= u64::from(case.need) {
-            prop_assert_eq!(allocation.unmet, Units::ZERO, "available {} units: {:?}", available, allocation);
+            prop_assert_eq!(
+                allocation.unmet, Units::ZERO,
+                "available {} units: {:?}", available, allocation
+            );
             let largest = allocation
                 .launches
                 .iter()
@@ -556,7 +585,8 @@ proptest! {
             for &i in &eligible {
                 prop_assert_eq!(
                     counts[i], case.capacity(i),
-                    "short of capacity, yet {} is not full: {:?}", case.pools[i].pool(), allocation
+                    "short of capacity, yet {} is not full: {:?}",
+                    case.pools[i].pool(), allocation
                 );
             }
         }
@@ -567,18 +597,7 @@ proptest! {
     /// counts of the pools it may use differ by at most one (so pools used get counts
     /// within one of each other, and a pool is left out only while others have one).
     #[test]
-    fn diversified_spreads_evenly(
-        case in (
-            plain_case(Just(AllocationStrategy::Spot(SpotAllocationStrategy::Diversified, 1)), false),
-            1u32..=8,
-        )
-            .prop_map(|(mut case, weight)| {
-                for p in &mut case.pools {
-                    p.weight = weight;
-                }
-                with_ample_capacity(case)
-            })
-    ) {
+    fn diversified_spreads_evenly(case in diversified_case()) {
         let (_, allocation) = case.allocate();
         let counts = counts(&case, &allocation);
         let used: Vec<u32> = counts.iter().copied().filter(|&c| c > 0).collect();
@@ -587,7 +606,10 @@ proptest! {
         }
         let eligible: Vec<u32> = case.eligible_pools().iter().map(|&i| counts[i]).collect();
         if let (Some(min), Some(max)) = (eligible.iter().min(), eligible.iter().max()) {
-            prop_assert!(max - min <= 1, "counts of eligible pools {:?}: {:?}", eligible, allocation);
+            prop_assert!(
+                max - min <= 1,
+                "counts of eligible pools {:?}: {:?}", eligible, allocation
+            );
         }
     }
 

@@ -11,11 +11,14 @@
 //! - **Holdable.** The pool can hold `floor(level / vcpus)` Spot instances, or fewer
 //!   while an injected drop caps it. `used` counts our Spot instances in the pool; spare
 //!   = holdable - used (saturating).
-//! - **Shortfall.** When a move or a drop makes holdable < used, the pool reports the
-//!   excess once: the world reclaims that many. Shortfall already reported and not yet
-//!   released is remembered, so it is not reported twice; every release is taken to
-//!   settle reported shortfall first. Natural moves essentially never cause shortfall
-//!   (the smallest level is hundreds of vCPUs); injected drops do.
+//! - **Shortfall.** When an injected drop caps the pool below `used`, the pool reports
+//!   the excess once: the world reclaims that many. Shortfall already reported and not
+//!   yet released is remembered, so it is not reported twice; every release is taken to
+//!   settle reported shortfall first. Natural moves of the level never reclaim: they
+//!   only limit new launches (insufficient capacity) and what capacity-optimized
+//!   strategies see. The advisor's band is the measured reclaim rate of the type, so
+//!   natural reclaims come only from the per-instance draws below; reclaiming on level
+//!   moves as well would count capacity crunches twice (a calibration test holds this).
 //! - **Start.** The level starts at nominal [`CAPACITY_WARMUP`] before the market's
 //!   start (not the full price history before: nothing observes past capacity).
 //! - **Reclaims.** Independently of the level, each launched instance draws its reclaim
@@ -227,9 +230,11 @@ impl CapacityProcess {
             .clamp(self.log_nominal + low.ln(), self.log_nominal + high.ln());
     }
 
-    /// Shortfall not reported yet, marking it reported.
+    /// Shortfall not reported yet, marking it reported. Only an injected drop causes
+    /// shortfall (see the module docs).
     fn new_shortfall(&mut self) -> Option<u32> {
-        let shortfall = self.used.saturating_sub(self.holdable());
+        let cap = self.drop.map_or(u32::MAX, |drop| drop.level);
+        let shortfall = self.used.saturating_sub(cap);
         let new = shortfall.saturating_sub(self.announced);
         self.announced += new;
         (new > 0).then_some(new)
@@ -254,7 +259,8 @@ impl CapacityProcess {
         self.new_shortfall()
     }
 
-    /// Lifts any drop; returns the new shortfall, if the natural level is below `used`.
+    /// Lifts any drop; natural levels never cause shortfall, so this returns `None`
+    /// (kept as an `Option` for symmetry with [`CapacityProcess::set_drop`]).
     pub(crate) fn clear_drop(&mut self) -> Option<u32> {
         self.drop = None;
         self.new_shortfall()

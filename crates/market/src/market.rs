@@ -204,7 +204,10 @@ impl PoolState {
     fn next(&self, kind: ChangeKind) -> Option<SimTime> {
         match kind {
             ChangeKind::Price => self.price.next_change(),
-            ChangeKind::Capacity => Some(self.capacity.next_move()),
+            // Natural level moves never produce an event (only injected drops reclaim),
+            // so they are not scheduled: the level is brought up to date lazily when
+            // offerings are queried.
+            ChangeKind::Capacity => None,
             ChangeKind::DropExpiry => self.capacity.drop_until(),
         }
     }
@@ -391,8 +394,7 @@ impl Market {
     }
 
     /// The earliest pending change of any watched pool (or the earliest event a query
-    /// has already produced). Advancing to it may produce no event: most capacity moves
-    /// cause no shortfall.
+    /// has already produced): a price change or the end of an injected drop.
     pub fn next_event_time(&self) -> Option<SimTime> {
         let scheduled = self.schedule.peek().map(|Reverse(s)| s.at);
         let produced = self.pending.iter().map(MarketEvent::at).min();

@@ -112,6 +112,8 @@ pub struct World {
     natural: BTreeSet<(SimTime, Natural)>,
     log: Vec<LogEntry>,
     stats: BTreeMap<FleetId, FleetStats>,
+    /// Engine events happened since fleets were last checked against their targets.
+    targets_stale: bool,
 }
 
 /// A world-level failure: an AWS API error, or an injection that names something
@@ -144,6 +146,7 @@ impl World {
             natural: BTreeSet::new(),
             log: Vec::new(),
             stats: BTreeMap::new(),
+            targets_stale: false,
             config,
         }
     }
@@ -347,7 +350,12 @@ impl World {
             let events = self.engine.step(self.now, &mut offerings);
             self.handle(events);
         }
-        self.track_targets(self.now);
+        // Running capacity only changes through engine events; between them the
+        // below-target state is constant, so checking after events keeps it exact.
+        if self.targets_stale {
+            self.track_targets(self.now);
+            self.targets_stale = false;
+        }
     }
 
     fn market_event(&mut self, event: MarketEvent) {
@@ -388,6 +396,7 @@ impl World {
 
     /// Logs engine events and couples them to the market.
     fn handle(&mut self, events: Vec<Event>) {
+        self.targets_stale |= !events.is_empty();
         for event in events {
             match &event {
                 Event::Launched {
