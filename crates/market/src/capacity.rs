@@ -180,11 +180,6 @@ impl CapacityProcess {
         self.position
     }
 
-    /// When the level moves next.
-    pub(crate) fn next_move(&self) -> SimTime {
-        self.next_move
-    }
-
     /// When the current drop ends by itself, if it does.
     pub(crate) fn drop_until(&self) -> Option<SimTime> {
         self.drop.and_then(|drop| drop.until)
