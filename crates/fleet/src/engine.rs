@@ -578,7 +578,7 @@ impl Engine {
     fn instance_for_call(&self, id: &InstanceId) -> Result<&Instance, FleetError> {
         self.instances.get(id).ok_or_else(|| {
             FleetError::new(
-                ErrorCode::InvalidParameterValue,
+                ErrorCode::InvalidInstanceIdNotFound,
                 format!("The instance ID '{id}' does not exist"),
             )
         })

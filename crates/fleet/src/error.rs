@@ -32,6 +32,8 @@ pub enum ErrorCode {
     InvalidSubnetIdNotFound,
     /// `InvalidFleetId.NotFound`
     InvalidFleetIdNotFound,
+    /// `InvalidInstanceID.NotFound`
+    InvalidInstanceIdNotFound,
     /// `InvalidFleetId.Malformed`
     InvalidFleetIdMalformed,
     /// The operation is not supported for this resource (e.g. instant fleets).
@@ -59,6 +61,7 @@ impl ErrorCode {
             }
             ErrorCode::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
             ErrorCode::InvalidFleetIdNotFound => "InvalidFleetId.NotFound",
+            ErrorCode::InvalidInstanceIdNotFound => "InvalidInstanceID.NotFound",
             ErrorCode::InvalidFleetIdMalformed => "InvalidFleetId.Malformed",
             ErrorCode::Unsupported => "Unsupported",
             ErrorCode::FleetNotInModifiableState => "FleetNotInModifiableState",

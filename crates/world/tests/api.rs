@@ -327,3 +327,21 @@ fn delete_fleets_reports_each_fleet() {
     });
     assert_eq!(code(missing.unwrap_err()), ErrorCode::MissingParameter);
 }
+
+#[test]
+fn unknown_instances_are_refused_with_ec2s_code() {
+    let mut w = world();
+    let unknown = fleet::InstanceId::new("i-0123456789abcdef0");
+    let error = w.terminate_instances(&[unknown.clone()]).unwrap_err();
+    assert_eq!(code(error), ErrorCode::InvalidInstanceIdNotFound);
+    assert_eq!(
+        ErrorCode::InvalidInstanceIdNotFound.as_str(),
+        "InvalidInstanceID.NotFound"
+    );
+    let error = w
+        .inject(world::Injection::Interrupt {
+            instances: vec![unknown],
+        })
+        .unwrap_err();
+    assert_eq!(code(error), ErrorCode::InvalidInstanceIdNotFound);
+}
