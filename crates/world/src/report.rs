@@ -204,7 +204,7 @@ impl fmt::Display for Summary {
         writeln!(f)?;
         writeln!(
             f,
-            "{:<48} {:<9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>12} {:>10}",
+            "{:<62} {:<9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>12} {:>10}",
             "fleet",
             "type",
             "target",
@@ -218,7 +218,7 @@ impl fmt::Display for Summary {
         for fleet in &self.fleets {
             writeln!(
                 f,
-                "{:<48} {:<9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>12} {:>10}",
+                "{:<62} {:<9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>12} {:>10}",
                 format!("{} ({})", fleet.fleet_id, fleet.state),
                 fleet.fleet_type,
                 fleet.target,
