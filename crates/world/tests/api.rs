@@ -332,7 +332,9 @@ fn delete_fleets_reports_each_fleet() {
 fn unknown_instances_are_refused_with_ec2s_code() {
     let mut w = world();
     let unknown = fleet::InstanceId::new("i-0123456789abcdef0");
-    let error = w.terminate_instances(&[unknown.clone()]).unwrap_err();
+    let error = w
+        .terminate_instances(std::slice::from_ref(&unknown))
+        .unwrap_err();
     assert_eq!(code(error), ErrorCode::InvalidInstanceIdNotFound);
     assert_eq!(
         ErrorCode::InvalidInstanceIdNotFound.as_str(),
