@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use fleet::allocate::{Allocation, Offerings, Request, Strategy, allocate};
-use fleet::spec::{FleetSpec, SpotAllocationStrategy, Units};
+use fleet::spec::{FleetSpec, PurchaseLimits, SpotAllocationStrategy, Units};
 use fleet::validate::{StaticEnvironment, validate_create};
 use fleet::wire::CreateFleetRequest;
 use fleet::{FleetError, FleetId};
@@ -208,10 +208,7 @@ impl AllocationFixture {
             specs: &self.spec.specs,
             existing: &self.existing,
             spend: Price::ZERO,
-            max_total_price: None,
-            single_instance_type: false,
-            single_availability_zone: false,
-            min_target_capacity: None,
+            limits: PurchaseLimits::default(),
             spill: true,
         }
     }

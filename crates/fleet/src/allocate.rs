@@ -34,7 +34,8 @@ use market::{Offering, Pool, Price};
 
 use crate::error::LaunchErrorCode;
 use crate::spec::{
-    LaunchSpec, Lifecycle, OnDemandAllocationStrategy, Priority, SpotAllocationStrategy, Units,
+    LaunchSpec, Lifecycle, OnDemandAllocationStrategy, Priority, PurchaseLimits,
+    SpotAllocationStrategy, Units,
 };
 
 /// A snapshot of the market for the pools a reconcile may use. Launches consume its
@@ -106,14 +107,8 @@ pub struct Request<'a> {
     /// Hourly price of the fleet's instances of this purchase option already running,
     /// for `MaxTotalPrice`.
     pub spend: Price,
-    /// `MaxTotalPrice` of this purchase option.
-    pub max_total_price: Option<Price>,
-    /// Instant fleets: all instances of one type.
-    pub single_instance_type: bool,
-    /// Instant fleets: all instances in one zone.
-    pub single_availability_zone: bool,
-    /// Instant fleets: launch nothing unless this many units can be launched.
-    pub min_target_capacity: Option<u32>,
+    /// Single type/zone, minimum and `MaxTotalPrice` of this purchase option.
+    pub limits: PurchaseLimits,
     /// Whether a pool that runs dry may be replaced by the next choice. `request`
     /// fleets do not try alternative pools.
     pub spill: bool,
@@ -194,7 +189,7 @@ pub fn allocate(
     let Some((counts, halted, errors)) = best else {
         return finish(request, &candidates, Vec::new(), errors, false);
     };
-    if let Some(min) = request.min_target_capacity
+    if let Some(min) = request.limits.min_target_capacity
         && covered(request, &counts) < Units::from_whole(min)
     {
         let mut errors = errors;
@@ -307,7 +302,7 @@ fn candidates(
 /// Candidate groups to try in order: everything, or one group per instance type or zone
 /// for `SingleInstanceType` / `SingleAvailabilityZone`, best group first.
 fn groups(request: &Request<'_>, candidates: &[Candidate]) -> Vec<Vec<Candidate>> {
-    if !request.single_instance_type && !request.single_availability_zone {
+    if !request.limits.single_instance_type && !request.limits.single_availability_zone {
         return vec![candidates.to_vec()];
     }
     let mut by_group: BTreeMap<
@@ -316,8 +311,14 @@ fn groups(request: &Request<'_>, candidates: &[Candidate]) -> Vec<Vec<Candidate>
     > = BTreeMap::new();
     for c in candidates {
         let key = (
-            request.single_instance_type.then_some(c.pool.instance_type),
-            request.single_availability_zone.then_some(c.pool.zone),
+            request
+                .limits
+                .single_instance_type
+                .then_some(c.pool.instance_type),
+            request
+                .limits
+                .single_availability_zone
+                .then_some(c.pool.zone),
         );
         by_group.entry(key).or_default().push(c.clone());
     }
@@ -414,7 +415,7 @@ fn fill(
             }
             continue;
         }
-        if let Some(max) = request.max_total_price
+        if let Some(max) = request.limits.max_total_price
             && spend + c.price.as_micros() > max.as_micros()
         {
             halted = true;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use simtime::SimTime;
 
 use crate::fleet::{ActivityStatus, FleetState};
+use crate::spec::PurchaseLimits;
 use crate::wire::{FleetLaunchTemplateOverrides, Tag};
 
 /// `LaunchTemplateSpecification` as echoed in outputs.
@@ -117,6 +118,35 @@ pub struct MaintenanceStrategiesOutput {
     pub capacity_rebalance: CapacityRebalanceOutput,
 }
 
+/// The members Spot and On-Demand options share, as echoed (defaults omitted).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PurchaseLimitsOutput {
+    /// Instant only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub single_instance_type: bool,
+    /// Instant only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub single_availability_zone: bool,
+    /// Instant only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_target_capacity: Option<u32>,
+    /// Hourly cap, a decimal string as on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_total_price: Option<String>,
+}
+
+impl From<PurchaseLimits> for PurchaseLimitsOutput {
+    fn from(limits: PurchaseLimits) -> PurchaseLimitsOutput {
+        PurchaseLimitsOutput {
+            single_instance_type: limits.single_instance_type,
+            single_availability_zone: limits.single_availability_zone,
+            min_target_capacity: limits.min_target_capacity,
+            max_total_price: limits.max_total_price.map(|p| p.to_aws_string()),
+        }
+    }
+}
+
 /// `SpotOptions` as echoed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -131,18 +161,9 @@ pub struct SpotOptionsOutput {
     /// Only for lowest-price, as AWS does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_pools_to_use_count: Option<u32>,
-    /// Instant only.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub single_instance_type: bool,
-    /// Instant only.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub single_availability_zone: bool,
-    /// Instant only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_target_capacity: Option<u32>,
-    /// Hourly cap.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_total_price: Option<String>,
+    /// Single type/zone, minimum and price cap.
+    #[serde(flatten)]
+    pub limits: PurchaseLimitsOutput,
 }
 
 /// `OnDemandOptions` as echoed.
@@ -151,18 +172,9 @@ pub struct SpotOptionsOutput {
 pub struct OnDemandOptionsOutput {
     /// `lowestPrice` or `prioritized`.
     pub allocation_strategy: &'static str,
-    /// Instant only.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub single_instance_type: bool,
-    /// Instant only.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub single_availability_zone: bool,
-    /// Instant only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_target_capacity: Option<u32>,
-    /// Hourly cap.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_total_price: Option<String>,
+    /// Single type/zone, minimum and price cap.
+    #[serde(flatten)]
+    pub limits: PurchaseLimitsOutput,
 }
 
 /// One fleet in DescribeFleets (`FleetData`).

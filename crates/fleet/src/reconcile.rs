@@ -141,7 +141,6 @@ impl Engine {
             return false;
         };
         let spec = &fleet.spec;
-        let instant = spec.fleet_type == FleetType::Instant;
         let mut existing = vec![Units::ZERO; spec.specs.len()];
         let mut spend = 0u64;
         for instance in fleet.live(&self.instances) {
@@ -165,19 +164,9 @@ impl Engine {
                     .map(|(_, s)| s.pool),
             );
         }
-        let (strategy, single_type, single_zone, min_target) = match lifecycle {
-            Lifecycle::Spot => (
-                Strategy::Spot(spec.spot.strategy, spec.spot.pools_to_use),
-                spec.spot.single_instance_type,
-                spec.spot.single_availability_zone,
-                spec.spot.min_target_capacity,
-            ),
-            Lifecycle::OnDemand => (
-                Strategy::OnDemand(spec.on_demand.strategy),
-                spec.on_demand.single_instance_type,
-                spec.on_demand.single_availability_zone,
-                spec.on_demand.min_target_capacity,
-            ),
+        let strategy = match lifecycle {
+            Lifecycle::Spot => Strategy::Spot(spec.spot.strategy, spec.spot.pools_to_use),
+            Lifecycle::OnDemand => Strategy::OnDemand(spec.on_demand.strategy),
         };
         let request = Request {
             strategy,
@@ -185,10 +174,8 @@ impl Engine {
             specs: &spec.specs,
             existing: &existing,
             spend: Price::from_micros(spend),
-            max_total_price: spec.max_total_price(lifecycle),
-            single_instance_type: instant && single_type,
-            single_availability_zone: instant && single_zone,
-            min_target_capacity: if instant { min_target } else { None },
+            // Validation admits the instant-only limits on instant fleets only.
+            limits: spec.limits(lifecycle),
             spill: spec.fleet_type != FleetType::Request,
         };
         let allocation = allocate::allocate(&request, offerings, &unavailable);

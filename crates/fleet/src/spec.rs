@@ -315,6 +315,19 @@ pub enum ReplacementStrategy {
     },
 }
 
+/// What bounds one purchase option's launches; the same members on Spot and On-Demand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PurchaseLimits {
+    /// All instances of this purchase option of one type (instant only).
+    pub single_instance_type: bool,
+    /// All instances of this purchase option in one zone (instant only).
+    pub single_availability_zone: bool,
+    /// Launch nothing unless this much capacity can be launched (instant only).
+    pub min_target_capacity: Option<u32>,
+    /// Cap on the hourly price of all the fleet's instances of this purchase option.
+    pub max_total_price: Option<Price>,
+}
+
 /// Options for the Spot part.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpotOptions {
@@ -324,14 +337,8 @@ pub struct SpotOptions {
     pub interruption_behavior: InterruptionBehavior,
     /// `InstancePoolsToUseCount` (lowest-price only; AWS's default is 1).
     pub pools_to_use: u32,
-    /// All Spot instances of one type (instant only).
-    pub single_instance_type: bool,
-    /// All Spot instances in one zone (instant only).
-    pub single_availability_zone: bool,
-    /// Launch nothing unless this much Spot capacity can be launched (instant only).
-    pub min_target_capacity: Option<u32>,
-    /// Cap on the hourly price of all Spot instances of the fleet.
-    pub max_total_price: Option<Price>,
+    /// Single type/zone, minimum and price cap of the Spot part.
+    pub limits: PurchaseLimits,
     /// Capacity Rebalancing, if enabled.
     pub capacity_rebalance: Option<ReplacementStrategy>,
 }
@@ -341,14 +348,8 @@ pub struct SpotOptions {
 pub struct OnDemandOptions {
     /// How pools are chosen.
     pub strategy: OnDemandAllocationStrategy,
-    /// All On-Demand instances of one type (instant only).
-    pub single_instance_type: bool,
-    /// All On-Demand instances in one zone (instant only).
-    pub single_availability_zone: bool,
-    /// Launch nothing unless this much On-Demand capacity can be launched (instant only).
-    pub min_target_capacity: Option<u32>,
-    /// Cap on the hourly price of all On-Demand instances of the fleet.
-    pub max_total_price: Option<Price>,
+    /// Single type/zone, minimum and price cap of the On-Demand part.
+    pub limits: PurchaseLimits,
 }
 
 /// A launch template a fleet uses, resolved: the version is a number.
@@ -435,11 +436,11 @@ pub struct FleetSpec {
 }
 
 impl FleetSpec {
-    /// The options that bound one purchase option's allocation.
-    pub fn max_total_price(&self, lifecycle: Lifecycle) -> Option<Price> {
+    /// The limits that bound one purchase option's allocation.
+    pub fn limits(&self, lifecycle: Lifecycle) -> PurchaseLimits {
         match lifecycle {
-            Lifecycle::Spot => self.spot.max_total_price,
-            Lifecycle::OnDemand => self.on_demand.max_total_price,
+            Lifecycle::Spot => self.spot.limits,
+            Lifecycle::OnDemand => self.on_demand.limits,
         }
     }
 }

@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 
 use fleet::allocate::Strategy as AllocationStrategy;
 use fleet::allocate::{Allocation, Offerings, Request, allocate};
-use fleet::spec::{LaunchSpec, OnDemandAllocationStrategy, SpotAllocationStrategy, Units};
+use fleet::spec::{
+    LaunchSpec, OnDemandAllocationStrategy, PurchaseLimits, SpotAllocationStrategy, Units,
+};
 use fleet::validate::{StaticEnvironment, validate_create};
 use fleet::wire::CreateFleetRequest;
 use market::{Offering, Pool, Price, catalog};
@@ -239,10 +241,12 @@ impl Case {
             specs,
             existing,
             spend: Price::from_micros(self.spend),
-            max_total_price: self.max_total_price.map(Price::from_micros),
-            single_instance_type: self.single_instance_type,
-            single_availability_zone: self.single_availability_zone,
-            min_target_capacity: self.min_target_capacity,
+            limits: PurchaseLimits {
+                max_total_price: self.max_total_price.map(Price::from_micros),
+                single_instance_type: self.single_instance_type,
+                single_availability_zone: self.single_availability_zone,
+                min_target_capacity: self.min_target_capacity,
+            },
             spill: self.spill,
         }
     }

@@ -392,8 +392,8 @@ fn prices_weights_priorities() {
         ("spot max total price bad", p(r#"{"SpotOptions":{"MaxTotalPrice":"$5"}}"#), Code("InvalidParameterValue")),
         ("od max total price bad", p(r#"{"OnDemandOptions":{"MaxTotalPrice":"five"}}"#), Code("InvalidParameterValue")),
         ("max total prices", p(r#"{"SpotOptions":{"MaxTotalPrice":"1.5"},"OnDemandOptions":{"MaxTotalPrice":"0.25"}}"#), Ok(|s| {
-            assert_eq!(s.max_total_price(Lifecycle::Spot), Some(Price::from_micros(1_500_000)));
-            assert_eq!(s.max_total_price(Lifecycle::OnDemand), Some(Price::from_micros(250_000)));
+            assert_eq!(s.limits(Lifecycle::Spot).max_total_price, Some(Price::from_micros(1_500_000)));
+            assert_eq!(s.limits(Lifecycle::OnDemand).max_total_price, Some(Price::from_micros(250_000)));
         })),
         ("weight 0", overrides(r#"[{"InstanceType":"t2.small","WeightedCapacity":0}]"#), Code("InvalidParameterValue")),
         ("weight negative", overrides(r#"[{"InstanceType":"t2.small","WeightedCapacity":-2}]"#), Code("InvalidParameterValue")),
@@ -480,7 +480,7 @@ fn instant_only_members() {
         ("spot single type on maintain", p(r#"{"SpotOptions":{"SingleInstanceType":true}}"#), Code("InvalidParameterCombination")),
         ("od single zone on request", p(r#"{"Type":"request","OnDemandOptions":{"SingleAvailabilityZone":true}}"#), Code("InvalidParameterCombination")),
         ("spot min target on maintain", p(r#"{"SpotOptions":{"MinTargetCapacity":1}}"#), Code("InvalidParameterCombination")),
-        ("single type false on maintain", p(r#"{"SpotOptions":{"SingleInstanceType":false}}"#), Ok(|s| assert!(!s.spot.single_instance_type))),
+        ("single type false on maintain", p(r#"{"SpotOptions":{"SingleInstanceType":false}}"#), Ok(|s| assert!(!s.spot.limits.single_instance_type))),
         ("image id on maintain", overrides(r#"[{"InstanceType":"t2.small","ImageId":"ami-0123456789abcdef0"}]"#), Code("InvalidParameterCombination")),
         ("block devices on maintain", overrides(r#"[{"InstanceType":"t2.small","BlockDeviceMappings":[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":8}}]}]"#), Code("InvalidParameterCombination")),
         ("reserved capacity on maintain", p(r#"{"ReservedCapacityOptions":{"ReservationTypes":["interruptible-capacity-reservation"]}}"#), Code("InvalidParameterCombination")),
@@ -490,8 +490,8 @@ fn instant_only_members() {
         ("min target over spot target", p(r#"{"Type":"instant","SpotOptions":{"MinTargetCapacity":3,"SingleAvailabilityZone":true}}"#), Code("InvalidParameterValue")),
         ("od min target over od target", p(r#"{"Type":"instant","OnDemandOptions":{"MinTargetCapacity":1,"SingleInstanceType":true}}"#), Code("InvalidParameterValue")),
         ("min target ok", p(r#"{"Type":"instant","SpotOptions":{"MinTargetCapacity":2,"SingleAvailabilityZone":true}}"#), Ok(|s| {
-            assert_eq!(s.spot.min_target_capacity, Some(2));
-            assert!(s.spot.single_availability_zone);
+            assert_eq!(s.spot.limits.min_target_capacity, Some(2));
+            assert!(s.spot.limits.single_availability_zone);
         })),
         ("image id on instant", with(r#"{"Type":"instant"}"#, r#"[{"InstanceType":"t2.small","AvailabilityZone":"us-east-1a","ImageId":"ami-0123456789abcdef0"}]"#), Ok(|s| assert_eq!(s.specs[0].image_id.as_deref(), Some("ami-0123456789abcdef0")))),
         ("reserved capacity on instant", p(r#"{"Type":"instant","ReservedCapacityOptions":{"ReservationTypes":["interruptible-capacity-reservation"]}}"#), Ok(|_| {})),

@@ -9,7 +9,7 @@ use simtime::SimDuration;
 use super::{invalid_combination, invalid_config, invalid_value, missing, parse_enum, parse_price};
 use crate::error::FleetError;
 use crate::spec::{
-    FleetType, InterruptionBehavior, OnDemandAllocationStrategy, OnDemandOptions,
+    FleetType, InterruptionBehavior, OnDemandAllocationStrategy, OnDemandOptions, PurchaseLimits,
     ReplacementStrategy, SpotAllocationStrategy, SpotOptions, TargetCapacity,
 };
 use crate::wire::{OnDemandOptionsRequest, SpotOptionsRequest, Tag, TagSpecification};
@@ -113,7 +113,7 @@ pub(super) fn spot_options(
             ))
         })?,
     };
-    let (single_instance_type, single_availability_zone, min_target_capacity) = instant_only(
+    let limits = purchase_limits(
         "SpotOptions",
         fleet_type,
         (
@@ -121,6 +121,7 @@ pub(super) fn spot_options(
             r.single_availability_zone,
             r.min_target_capacity,
         ),
+        r.max_total_price.as_deref(),
         target.spot,
     )?;
     let capacity_rebalance = match &r.maintenance_strategies {
@@ -142,13 +143,7 @@ pub(super) fn spot_options(
         strategy,
         interruption_behavior,
         pools_to_use,
-        single_instance_type,
-        single_availability_zone,
-        min_target_capacity,
-        max_total_price: max_total_price(
-            "SpotOptions.MaxTotalPrice",
-            r.max_total_price.as_deref(),
-        )?,
+        limits,
         capacity_rebalance,
     })
 }
@@ -228,7 +223,7 @@ pub(super) fn on_demand_options(
             )?;
         }
     }
-    let (single_instance_type, single_availability_zone, min_target_capacity) = instant_only(
+    let limits = purchase_limits(
         "OnDemandOptions",
         fleet_type,
         (
@@ -236,30 +231,30 @@ pub(super) fn on_demand_options(
             r.single_availability_zone,
             r.min_target_capacity,
         ),
+        r.max_total_price.as_deref(),
         target.on_demand,
     )?;
-    Ok(OnDemandOptions {
-        strategy,
-        single_instance_type,
-        single_availability_zone,
-        min_target_capacity,
-        max_total_price: max_total_price(
-            "OnDemandOptions.MaxTotalPrice",
-            r.max_total_price.as_deref(),
-        )?,
-    })
+    Ok(OnDemandOptions { strategy, limits })
 }
 
-/// `SingleInstanceType`, `SingleAvailabilityZone` and `MinTargetCapacity`: instant only
-/// (`false` is the default and accepted anywhere); the minimum is at most 1000, needs one
-/// of the Single flags and can't exceed its purchase option's target.
-fn instant_only(
+/// A purchase option's limits. `SingleInstanceType`, `SingleAvailabilityZone` and
+/// `MinTargetCapacity` are instant only (`false` is the default and accepted anywhere);
+/// the minimum is at most 1000, needs one of the Single flags and can't exceed its
+/// purchase option's target. `MaxTotalPrice` must be a dollar amount.
+fn purchase_limits(
     prefix: &str,
     fleet_type: FleetType,
     (single_type, single_zone, min): (Option<bool>, Option<bool>, Option<i32>),
+    max_price_text: Option<&str>,
     lifecycle_target: u32,
-) -> Result<(bool, bool, Option<u32>), FleetError> {
+) -> Result<PurchaseLimits, FleetError> {
     let (single_type, single_zone) = (single_type.unwrap_or(false), single_zone.unwrap_or(false));
+    let limits = PurchaseLimits {
+        single_instance_type: single_type,
+        single_availability_zone: single_zone,
+        min_target_capacity: None,
+        max_total_price: max_total_price(&format!("{prefix}.MaxTotalPrice"), max_price_text)?,
+    };
     if fleet_type != FleetType::Instant {
         for (name, present) in [
             ("SingleInstanceType", single_type),
@@ -274,7 +269,7 @@ fn instant_only(
         }
     }
     let Some(min) = min else {
-        return Ok((single_type, single_zone, None));
+        return Ok(limits);
     };
     let min = u32::try_from(min)
         .ok()
@@ -294,7 +289,10 @@ fn instant_only(
             "The parameter {prefix}.MinTargetCapacity ({min}) cannot exceed the target capacity of its type ({lifecycle_target})."
         )));
     }
-    Ok((single_type, single_zone, Some(min)))
+    Ok(PurchaseLimits {
+        min_target_capacity: Some(min),
+        ..limits
+    })
 }
 
 /// Fleet and instance tags. `fleet` is allowed for every type; `instance` only for
