@@ -22,6 +22,13 @@ pub enum Command {
     /// and a summary (instances per pool, interruptions, replacements, time below
     /// target, cost and savings). The same seed gives byte-identical output.
     Simulate(SimulateArgs),
+    /// Serve a rate-limited HTTP service to test against: `200 Hello World!` within the
+    /// limit, `429 Throttling!` beyond it (the reference walkthrough's service, done
+    /// properly).
+    Target(target::TargetArgs),
+    /// Call a service from N callers at a fixed rate each, on an absolute schedule,
+    /// report every second, and drain cleanly on a Spot interruption notice.
+    Agent(agent::AgentArgs),
 }
 
 /// Output format.

@@ -12,6 +12,14 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Simulate(args) => simulate::run(args),
+        cli::Command::Target(args) => {
+            init_logging();
+            target::run(args)
+        }
+        cli::Command::Agent(args) => {
+            init_logging();
+            agent::run(args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -20,4 +28,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, filtered by `SPOTLAB_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SPOTLAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

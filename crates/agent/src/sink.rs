@@ -1,0 +1,315 @@
+//! Report sinks: JSON lines on stdout or in a file, and the control plane's metrics API.
+//!
+//! One task owns every sink and takes reports from a bounded channel in order. Files and
+//! stdout are written and flushed per report. The HTTP sink keeps every report it has
+//! not yet delivered and posts them in batches, retrying with backoff; the receiver
+//! de-duplicates by run id and sequence number, so a retry after an ambiguous failure
+//! is safe. On close, delivery is retried until a deadline and what could not be
+//! delivered is reported (the checkpoint still holds the totals).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_wire::{REPORTS_PATH, Report};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use url::Url;
+
+/// Most reports per POST.
+const BATCH: usize = 100;
+/// Longest wait between HTTP retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Where reports go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkSpec {
+    /// JSON lines on standard output.
+    Stdout,
+    /// JSON lines appended to a file.
+    File(PathBuf),
+    /// POSTed to the metrics API at this URL.
+    Http(Url),
+}
+
+/// A sink setting that makes no sense.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "report sink {0:?} is not -, stdout, a file path, file://PATH or http://HOST[:PORT][/PATH]"
+)]
+pub struct SinkSpecError(pub String);
+
+impl SinkSpec {
+    /// Parses one `--report` value.
+    pub fn parse(text: &str) -> Result<SinkSpec, SinkSpecError> {
+        let error = || SinkSpecError(text.to_owned());
+        match text {
+            "" => Err(error()),
+            "-" | "stdout" => Ok(SinkSpec::Stdout),
+            _ if text.starts_with("http://") || text.starts_with("https://") => {
+                let mut url = Url::parse(text).map_err(|_| error())?;
+                if url.path() == "/" || url.path().is_empty() {
+                    url.set_path(REPORTS_PATH);
+                }
+                Ok(SinkSpec::Http(url))
+            }
+            _ if text.starts_with("file://") => {
+                let url = Url::parse(text).map_err(|_| error())?;
+                url.to_file_path().map(SinkSpec::File).map_err(|_| error())
+            }
+            _ if text.contains("://") => Err(error()),
+            _ => Ok(SinkSpec::File(PathBuf::from(text))),
+        }
+    }
+
+    /// Whether this sink writes to standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, SinkSpec::Stdout)
+    }
+}
+
+/// How delivery went, per sink.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Per sink: (description, delivered, undelivered).
+    pub sinks: Vec<(String, u64, u64)>,
+}
+
+enum Sink {
+    Lines {
+        name: String,
+        out: Box<dyn AsyncWrite + Send + Unpin>,
+        delivered: u64,
+        failed: u64,
+    },
+    Http {
+        url: Url,
+        client: reqwest::Client,
+        pending: VecDeque<Report>,
+        delivered: u64,
+        retry_at: Option<Instant>,
+        backoff: Duration,
+    },
+}
+
+async fn open(spec: &SinkSpec) -> anyhow::Result<Sink> {
+    use anyhow::Context as _;
+    Ok(match spec {
+        SinkSpec::Stdout => Sink::Lines {
+            name: "stdout".into(),
+            out: Box::new(tokio::io::stdout()),
+            delivered: 0,
+            failed: 0,
+        },
+        SinkSpec::File(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .await
+                .with_context(|| format!("opening report file {}", path.display()))?;
+            Sink::Lines {
+                name: path.display().to_string(),
+                out: Box::new(file),
+                delivered: 0,
+                failed: 0,
+            }
+        }
+        SinkSpec::Http(url) => Sink::Http {
+            url: url.clone(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .no_proxy()
+                .build()
+                .context("building the HTTP client")?,
+            pending: VecDeque::new(),
+            delivered: 0,
+            retry_at: None,
+            backoff: Duration::from_millis(100),
+        },
+    })
+}
+
+impl Sink {
+    async fn take(&mut self, report: &Report, line: &[u8]) {
+        match self {
+            Sink::Lines {
+                name,
+                out,
+                delivered,
+                failed,
+            } => {
+                let written = async {
+                    out.write_all(line).await?;
+                    out.flush().await
+                }
+                .await;
+                match written {
+                    Ok(()) => *delivered += 1,
+                    Err(error) => {
+                        *failed += 1;
+                        tracing::warn!(sink = %name, %error, "report not written");
+                    }
+                }
+            }
+            Sink::Http { pending, .. } => {
+                pending.push_back(report.clone());
+                self.post(false).await;
+            }
+        }
+    }
+
+    /// Posts pending reports, batch by batch, unless backing off (or `force`).
+    async fn post(&mut self, force: bool) {
+        let Sink::Http {
+            url,
+            client,
+            pending,
+            delivered,
+            retry_at,
+            backoff,
+        } = self
+        else {
+            return;
+        };
+        if !force && retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
+        while !pending.is_empty() {
+            let batch: Vec<&Report> = pending.iter().take(BATCH).collect();
+            let result = client.post(url.clone()).json(&batch).send().await;
+            match result {
+                Ok(response) if response.status().is_success() => {
+                    let sent = batch.len();
+                    pending.drain(..sent);
+                    *delivered += sent as u64;
+                    *retry_at = None;
+                    *backoff = Duration::from_millis(100);
+                }
+                outcome => {
+                    let why = match outcome {
+                        Ok(response) => format!("HTTP {}", response.status()),
+                        Err(error) => error.to_string(),
+                    };
+                    tracing::debug!(%url, %why, pending = pending.len(), "report delivery failed; will retry");
+                    *retry_at = Some(Instant::now() + *backoff);
+                    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn delivery(&self) -> (String, u64, u64) {
+        match self {
+            Sink::Lines {
+                name,
+                delivered,
+                failed,
+                ..
+            } => (name.clone(), *delivered, *failed),
+            Sink::Http {
+                url,
+                pending,
+                delivered,
+                ..
+            } => (url.to_string(), *delivered, pending.len() as u64),
+        }
+    }
+}
+
+/// Opens every sink; fails if a file cannot be opened.
+pub async fn spawn(
+    specs: &[SinkSpec],
+    close_deadline: tokio::sync::watch::Receiver<Option<Instant>>,
+) -> anyhow::Result<(mpsc::Sender<Report>, tokio::task::JoinHandle<Delivery>)> {
+    let mut sinks = Vec::with_capacity(specs.len());
+    for spec in specs {
+        sinks.push(open(spec).await?);
+    }
+    let (sender, receiver) = mpsc::channel(1024);
+    let task = tokio::spawn(run(sinks, receiver, close_deadline));
+    Ok((sender, task))
+}
+
+async fn run(
+    mut sinks: Vec<Sink>,
+    mut reports: mpsc::Receiver<Report>,
+    close_deadline: tokio::sync::watch::Receiver<Option<Instant>>,
+) -> Delivery {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            report = reports.recv() => {
+                let Some(report) = report else { break };
+                let mut line = match serde_json::to_vec(&report) {
+                    Ok(line) => line,
+                    Err(error) => {
+                        tracing::error!(%error, "report does not serialise");
+                        continue;
+                    }
+                };
+                line.push(b'\n');
+                for sink in &mut sinks {
+                    sink.take(&report, &line).await;
+                }
+            }
+            _ = tick.tick() => {
+                for sink in &mut sinks {
+                    sink.post(false).await;
+                }
+            }
+        }
+    }
+    // Closing: keep retrying what is pending until the deadline.
+    let deadline = (*close_deadline.borrow()).unwrap_or_else(|| Instant::now() + MAX_BACKOFF);
+    for sink in &mut sinks {
+        loop {
+            sink.post(true).await;
+            let (_, _, undelivered) = sink.delivery();
+            if undelivered == 0 || !matches!(sink, Sink::Http { .. }) || Instant::now() >= deadline
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100).min(deadline - Instant::now())).await;
+        }
+    }
+    Delivery {
+        sinks: sinks.iter().map(Sink::delivery).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sinks() {
+        assert_eq!(SinkSpec::parse("-").unwrap(), SinkSpec::Stdout);
+        assert_eq!(
+            SinkSpec::parse("reports.jsonl").unwrap(),
+            SinkSpec::File("reports.jsonl".into())
+        );
+        assert_eq!(
+            SinkSpec::parse("file:///tmp/r.jsonl").unwrap(),
+            SinkSpec::File("/tmp/r.jsonl".into())
+        );
+        let SinkSpec::Http(url) = SinkSpec::parse("http://127.0.0.1:4566").unwrap() else {
+            panic!("not http");
+        };
+        assert_eq!(url.as_str(), "http://127.0.0.1:4566/spotlab/v1/reports");
+        let SinkSpec::Http(url) = SinkSpec::parse("http://127.0.0.1:4566/custom").unwrap() else {
+            panic!("not http");
+        };
+        assert_eq!(url.path(), "/custom");
+        assert!(SinkSpec::parse("ftp://x").is_err());
+        assert!(SinkSpec::parse("").is_err());
+    }
+}
