@@ -136,7 +136,11 @@ impl Shared {
     }
 }
 
-type Sender = SendRequest<Empty<Bytes>>;
+/// One keep-alive connection's request side.
+pub type Sender = SendRequest<Empty<Bytes>>;
+
+/// Most connection attempts in progress at once while warming up.
+const CONNECT_CONCURRENCY: usize = 256;
 
 /// An exchange that finished, successfully or not.
 struct Done {
@@ -148,14 +152,39 @@ struct Done {
     completed: Instant,
 }
 
-/// Opens one keep-alive connection and spawns its driver.
+/// Opens `count` connections (some attempts may fail: `None`), a bounded number at a
+/// time, each within `timeout`, so that the first sends do not pay for handshakes.
+pub async fn preconnect(
+    target: &Target,
+    connections: &TaskTracker,
+    count: u32,
+    timeout: Duration,
+) -> Vec<Option<Sender>> {
+    futures_util::stream::iter(0..count)
+        .map(|_| async move {
+            tokio::time::timeout(timeout, open(target, connections))
+                .await
+                .ok()
+                .flatten()
+        })
+        .buffer_unordered(CONNECT_CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Opens one keep-alive connection for `shared`'s target.
 async fn connect(shared: &Shared) -> Option<Sender> {
-    let stream = TcpStream::connect(shared.target.addr).await.ok()?;
+    open(&shared.target, &shared.connections).await
+}
+
+/// Opens one keep-alive connection and spawns its driver.
+async fn open(target: &Target, connections: &TaskTracker) -> Option<Sender> {
+    let stream = TcpStream::connect(target.addr).await.ok()?;
     stream.set_nodelay(true).ok()?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .ok()?;
-    shared.connections.spawn(async move {
+    connections.spawn(async move {
         // Ends when the sender is dropped or the peer closes; errors surface on the
         // sender side as failed requests.
         let _ = connection.await;
@@ -238,35 +267,44 @@ fn settle(shared: &Shared, idle: &mut Vec<Sender>, done: Done) {
     }
 }
 
-/// Runs one caller until `stop`, then waits for its in-flight exchanges; on `abandon`
-/// the ones still in flight are counted as timeouts.
+/// Runs one caller until `stop` (or, with an `end_ns`, until its next slot is due at
+/// or after it), then waits for its in-flight exchanges; on `abandon` the ones still in
+/// flight are counted as timeouts.
 pub async fn run_caller(
     shared: Arc<Shared>,
     schedule: Schedule,
+    connection: Option<Sender>,
+    end_ns: Option<u64>,
     stop: CancellationToken,
     abandon: CancellationToken,
 ) {
-    let mut idle: Vec<Sender> = Vec::new();
-    // Connect before the first send so that it does not pay for the handshake.
-    if let Ok(Some(sender)) = tokio::time::timeout(shared.timeout, connect(&shared)).await {
-        idle.push(sender);
-    }
+    let mut idle: Vec<Sender> = connection.into_iter().collect();
     let mut in_flight = FuturesUnordered::new();
     let mut next = 0u64;
+    // One timer for the caller's life, moved to the next slot after each send, so that
+    // a completion waking the task does not register a new timer.
+    let mut sleep = pin!(tokio::time::sleep_until(
+        shared.clock.instant_at_nanos(schedule.due(next))
+    ));
+    let mut stopped = pin!(stop.cancelled());
     loop {
-        let due_at = shared.clock.instant_at_nanos(schedule.due(next));
-        let sleep = pin!(tokio::time::sleep_until(due_at));
+        if end_ns.is_some_and(|end| schedule.due(next) >= end) {
+            break;
+        }
         tokio::select! {
             biased;
-            () = stop.cancelled() => break,
+            () = &mut stopped => break,
             Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                 settle(&shared, &mut idle, done);
             }
-            () = sleep => {
+            () = &mut sleep => {
                 let now = Instant::now();
                 let now_ns = shared.clock.virtual_nanos_at(now);
                 let wake = schedule.wake(next, now_ns);
                 next = wake.slot + 1;
+                sleep
+                    .as_mut()
+                    .reset(shared.clock.instant_at_nanos(schedule.due(next)));
                 let due_ns = schedule.due(wake.slot);
                 if in_flight.len() >= shared.max_connections {
                     shared.tally().skipped(wake.skipped + 1);

@@ -34,9 +34,18 @@ pub async fn write(base: &str, checkpoint: &Checkpoint) -> anyhow::Result<String
             .await
             .with_context(|| format!("creating {}", dir.display()))?;
     }
-    let options = std::env::vars()
+    let mut options: Vec<(String, String)> = std::env::vars()
         .filter(|(key, _)| key.starts_with("AWS_"))
-        .map(|(key, value)| (key.to_ascii_lowercase(), value));
+        .map(|(key, value)| (key.to_ascii_lowercase(), value))
+        .collect();
+    // A plain-HTTP endpoint (the local cloud) is only usable if allowed explicitly.
+    if options
+        .iter()
+        .any(|(key, value)| key.starts_with("aws_endpoint") && value.starts_with("http://"))
+        && !options.iter().any(|(key, _)| key == "aws_allow_http")
+    {
+        options.push(("aws_allow_http".to_owned(), "true".to_owned()));
+    }
     let (store, prefix) = object_store::parse_url_opts(&url, options)
         .with_context(|| format!("opening checkpoint store {base}"))?;
     let holder = checkpoint

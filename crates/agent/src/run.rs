@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::caller::{Shared, Target, run_caller};
+use crate::caller::{Shared, Target, preconnect, run_caller};
 use crate::checkpoint;
 use crate::config::AgentArgs;
 use crate::imds::{self, Identity, Imds, Notices};
@@ -124,12 +124,28 @@ pub async fn run_agent(args: AgentArgs) -> anyhow::Result<Summary> {
     let (deadline_tx, deadline_rx) = watch::channel(None);
     let (reports, sink_task) = crate::sink::spawn(&specs, deadline_rx).await?;
 
-    // Give every caller time to connect, then start on a whole virtual second so that
-    // report intervals line up across agents.
-    let warmup = Duration::from_millis(50) + Duration::from_micros(20) * callers;
+    // Connect every caller first, then start on a whole virtual second (at least a
+    // little ahead) so that report intervals line up across agents.
+    let connections = TaskTracker::new();
+    let timeout = clock.to_real(args.timeout);
+    let mut warm = preconnect(&target, &connections, callers, timeout).await;
+    let connected = warm.iter().filter(|c| c.is_some()).count();
+    if connected < warm.len() {
+        tracing::warn!(
+            connected,
+            callers,
+            "some connections failed before the start"
+        );
+    }
     let earliest = clock.now()
         + SimDuration::from_millis(
-            u64::try_from(clock.scale().to_virtual(warmup).as_millis()).unwrap_or(u64::MAX),
+            u64::try_from(
+                clock
+                    .scale()
+                    .to_virtual(Duration::from_millis(20))
+                    .as_millis(),
+            )
+            .unwrap_or(u64::MAX),
         );
     let start = SimTime::from_millis(earliest.as_millis().div_ceil(1000) * 1000);
     let start_ns = clock.nanos_of(start);
@@ -143,19 +159,25 @@ pub async fn run_agent(args: AgentArgs) -> anyhow::Result<Summary> {
         clock,
         target,
         tally: Mutex::new(Tally::new(source, start)),
-        timeout: clock.to_real(args.timeout),
+        timeout,
         late_after_ns,
         max_connections: usize::try_from(args.max_connections_per_caller.max(1)).unwrap_or(1),
-        connections: TaskTracker::new(),
+        connections,
     });
     let stop_sending = CancellationToken::new();
     let abandon = CancellationToken::new();
     let callers_done = TaskTracker::new();
+    // With a duration, each caller sends exactly the slots due before the end.
+    let end_ns = args
+        .duration
+        .map(|span| start_ns.saturating_add(u64::try_from(span.as_nanos()).unwrap_or(u64::MAX)));
     for index in 0..callers {
         let schedule = Schedule::new(start_ns, period_ns, index, callers);
         callers_done.spawn(run_caller(
             shared.clone(),
             schedule,
+            warm.pop().flatten(),
+            end_ns,
             stop_sending.clone(),
             abandon.clone(),
         ));
@@ -185,7 +207,10 @@ pub async fn run_agent(args: AgentArgs) -> anyhow::Result<Summary> {
     let mut signals = Signals::new()?;
     let stop = wait_for_stop(&args, &clock, start, notice_rx, &mut signals).await;
     poller_stop.cancel();
-    stop_sending.cancel();
+    if stop.reason != StopReason::Finished {
+        // At the end of a duration the callers stop on their own after their last slot.
+        stop_sending.cancel();
+    }
     tracing::info!(reason = ?stop.reason, "draining");
 
     tokio::select! {

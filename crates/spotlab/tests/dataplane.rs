@@ -514,3 +514,63 @@ fn reports_reach_the_metrics_api_through_failures_without_gaps_or_duplicates() {
     assert_eq!(checkpoint.totals.sent, 60);
     assert_eq!(checkpoint.reason, StopReason::Finished);
 }
+
+#[test]
+fn checkpoints_go_to_s3_through_object_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = start_target(&["--rate", "100000", "--time-scale", "20"]);
+    // A fake S3 that stores each PUT: path-style `/bucket/key`, answered with an ETag.
+    let puts: Arc<Mutex<Vec<(String, Bytes)>>> = Arc::default();
+    let store = puts.clone();
+    let s3 = serve(move |parts, body| {
+        assert_eq!(parts.method, hyper::Method::PUT);
+        assert!(
+            parts.headers.contains_key("authorization"),
+            "unsigned request"
+        );
+        store
+            .lock()
+            .unwrap()
+            .push((parts.uri.path().to_owned(), body));
+        Response::builder()
+            .header("etag", "\"0123\"")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    });
+    let output = agent(
+        &[
+            "--url",
+            &target.url,
+            "--callers",
+            "2",
+            "--duration",
+            "3s",
+            "--imds",
+            "off",
+            "--time-scale",
+            "20",
+            "--instance-id",
+            "i-0abc",
+            "--checkpoint",
+            "s3://checkpoints/runs/",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", format!("http://{s3}")),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    assert_success(&output);
+    let puts = puts.lock().unwrap();
+    assert_eq!(puts.len(), 1);
+    let (path, body) = &puts[0];
+    assert!(path.starts_with("/checkpoints/runs/i-0abc/"), "{path}");
+    let checkpoint: Checkpoint = serde_json::from_slice(body).unwrap();
+    assert_eq!(checkpoint.totals.sent, 6);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("s3://checkpoints/runs/i-0abc/"), "{text}");
+}
