@@ -303,8 +303,8 @@ fn assert_checkpoint_is_the_sum(checkpoint: &Checkpoint, reports: &[Report]) {
 #[test]
 fn an_interruption_notice_drains_checkpoints_and_exits_before_the_action() {
     let dir = tempfile::tempdir().unwrap();
-    let target = start_target(&["--rate", "100000", "--time-scale", "60"]);
-    let scale = 60;
+    let target = start_target(&["--rate", "100000", "--time-scale", "30"]);
+    let scale = 30;
     let virtual_start = 1_767_225_600_000; // 2026-01-01T00:00:00Z
     let origin = (unix_ms(), virtual_start);
     // The notice appears 20 virtual seconds in; EC2 acts two minutes later.
@@ -573,4 +573,54 @@ fn checkpoints_go_to_s3_through_object_store() {
     assert_eq!(checkpoint.totals.sent, 6);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("s3://checkpoints/runs/i-0abc/"), "{text}");
+}
+
+/// Open model: a service that takes 3 virtual seconds to answer does not slow the
+/// senders down, and one slower than the timeout gets every request counted as a timeout.
+#[test]
+fn a_slow_service_never_delays_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = start_target(&["--rate", "100000", "--latency", "3s", "--time-scale", "20"]);
+    for (timeout, expect_timeouts) in [("5s", false), ("1s", true)] {
+        let checkpoints = dir.path().join(format!("checkpoints-{timeout}"));
+        let output = agent(
+            &[
+                "--url",
+                &target.url,
+                "--callers",
+                "2",
+                "--rate",
+                "2",
+                "--duration",
+                "10s",
+                "--timeout",
+                timeout,
+                // Lateness here is timer jitter of a loaded test machine, not the point.
+                "--late-after",
+                "400ms",
+                "--imds",
+                "off",
+                "--time-scale",
+                "20",
+                "--checkpoint",
+                &format!("file://{}/", checkpoints.display()),
+            ],
+            &[],
+            dir.path(),
+        )
+        .output()
+        .unwrap();
+        assert_success(&output);
+        let checkpoint = read_checkpoint(&checkpoints);
+        let totals = checkpoint.totals;
+        assert_eq!(totals.sent, 40, "{totals:?}");
+        assert_eq!((totals.late, totals.skipped), (0, 0), "{totals:?}");
+        if expect_timeouts {
+            assert_eq!(totals.timeout, 40, "{totals:?}");
+        } else {
+            assert_eq!(totals.success, 40, "{totals:?}");
+            let p50 = checkpoint.latency_scheduled.quantile_micros(0.5);
+            assert!(p50 >= 3_000_000, "p50 {p50} us");
+        }
+    }
 }
