@@ -135,6 +135,9 @@ impl Connection {
         };
         let connection = http1::Builder::new()
             .keep_alive(true)
+            // Responses are tiny: one flat buffer and one write() beat a writev of
+            // headers and body.
+            .writev(false)
             .serve_connection(TokioIo::new(stream), service);
         let mut connection = std::pin::pin!(connection);
         let result = tokio::select! {
@@ -185,6 +188,16 @@ async fn respond(
     Ok(response)
 }
 
+/// `Retry-After` values for the common small waits, built once: a throttled answer
+/// then costs no allocation for its header.
+fn retry_after(secs: u64) -> HeaderValue {
+    const SMALL: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+    match usize::try_from(secs).ok().and_then(|i| SMALL.get(i)) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(secs),
+    }
+}
+
 /// The HTTP response for a reply.
 pub fn response(reply: Reply) -> Response<Full<Bytes>> {
     const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -205,7 +218,7 @@ pub fn response(reply: Reply) -> Response<Full<Bytes>> {
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             let headers = response.headers_mut();
             headers.insert(CONTENT_TYPE, TEXT);
-            headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            headers.insert(RETRY_AFTER, retry_after(retry_after_secs));
             return response;
         }
         Reply::Health => (
