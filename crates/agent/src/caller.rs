@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HOST, HeaderValue, USER_AGENT};
+use hyper::header::{HOST, HeaderValue};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -210,7 +210,6 @@ async fn exchange(shared: &Shared, sender: Option<Sender>) -> Result<(Sender, u1
     }
     let request = Request::get(shared.target.path.clone())
         .header(HOST, shared.target.host.clone())
-        .header(USER_AGENT, HeaderValue::from_static("spotlab-agent"))
         .body(Empty::new())
         .map_err(|_| ())?;
     let response = sender.send_request(request).await.map_err(|_| ())?;
@@ -220,12 +219,12 @@ async fn exchange(shared: &Shared, sender: Option<Sender>) -> Result<(Sender, u1
 }
 
 async fn timed_exchange(
-    shared: Arc<Shared>,
+    shared: &Shared,
     sender: Option<Sender>,
     due: Instant,
     sent: Instant,
 ) -> Done {
-    let result = tokio::time::timeout(shared.timeout, exchange(&shared, sender)).await;
+    let result = tokio::time::timeout(shared.timeout, exchange(shared, sender)).await;
     let (sender, outcome) = match result {
         Ok(Ok((sender, status))) => (Some(sender), Outcome::of_status(status)),
         Ok(Err(())) => (None, Outcome::ConnectionError),
@@ -240,19 +239,22 @@ async fn timed_exchange(
     }
 }
 
-/// An exchange in flight, with its times kept outside the future so that an abandoned
-/// one can still be counted with its latency.
-struct InFlight {
-    due: Instant,
-    sent: Instant,
-    future: Pin<Box<dyn Future<Output = Done> + Send>>,
+pin_project_lite::pin_project! {
+    /// An exchange in flight, with its times kept outside the future so that an
+    /// abandoned one can still be counted with its latency.
+    struct InFlight<F> {
+        due: Instant,
+        sent: Instant,
+        #[pin]
+        future: F,
+    }
 }
 
-impl Future for InFlight {
+impl<F: Future<Output = Done>> Future for InFlight<F> {
     type Output = Done;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Done> {
-        self.future.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Done> {
+        self.project().future.poll(cx)
     }
 }
 
@@ -325,7 +327,7 @@ pub async fn run_caller(
                 in_flight.push(InFlight {
                     due,
                     sent: now,
-                    future: Box::pin(timed_exchange(shared.clone(), idle.pop(), due, now)),
+                    future: timed_exchange(&shared, idle.pop(), due, now),
                 });
             }
         }
@@ -345,7 +347,8 @@ pub async fn run_caller(
                 // answered in time. Count it, so nothing sent goes missing.
                 let now = Instant::now();
                 let mut tally = shared.tally();
-                for exchange in in_flight.iter() {
+                for exchange in Pin::new(&in_flight).iter_pin_ref() {
+                    let exchange = exchange.get_ref();
                     tally.completed(Completion {
                         outcome: Outcome::Timeout,
                         from_scheduled_us: micros(&shared, exchange.due, now),
