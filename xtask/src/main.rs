@@ -44,7 +44,14 @@ fn ci() -> Result<(), String> {
 /// stack or a filesystem abstraction.
 fn architecture_invariants() -> Result<(), String> {
     const FORBIDDEN: [&str; 6] = ["tokio", "hyper", "axum", "reqwest", "object_store", "redb"];
-    for pure in ["simtime", "market", "fleet", "world", "agent-wire"] {
+    for pure in [
+        "simtime",
+        "market",
+        "fleet",
+        "world",
+        "agent-wire",
+        "aws-wire",
+    ] {
         let output = Command::new(env!("CARGO"))
             .args([
                 "tree", "--locked", "-e", "normal", "--prefix", "none", "-p", pure,
