@@ -70,7 +70,7 @@ pub struct AgentArgs {
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// Virtual seconds per real second.
-    #[arg(long, env = clock::SCALE_ENV, value_parser = parse_scale)]
+    #[arg(long, env = clock::SCALE_ENV)]
     pub time_scale: Option<TimeScale>,
     /// Print the exit summary as JSON instead of text.
     #[arg(long)]
@@ -90,8 +90,4 @@ fn parse_rate(text: &str) -> Result<f64, String> {
             "{text:?} is not a rate between 0 and 1000000 per second"
         )),
     }
-}
-
-fn parse_scale(text: &str) -> Result<TimeScale, String> {
-    TimeScale::parse(text).map_err(|e| e.to_string())
 }

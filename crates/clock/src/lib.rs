@@ -79,6 +79,15 @@ impl TimeScale {
     }
 }
 
+impl std::str::FromStr for TimeScale {
+    type Err = ClockError;
+
+    /// The decimal form, so that command-line parsers can take a `TimeScale` directly.
+    fn from_str(text: &str) -> Result<TimeScale, ClockError> {
+        TimeScale::parse(text)
+    }
+}
+
 impl Default for TimeScale {
     fn default() -> Self {
         TimeScale::REAL

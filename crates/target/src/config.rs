@@ -47,7 +47,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<std::path::PathBuf>,
     /// How many times faster virtual time runs than real time (1 to 10000).
-    #[arg(long, value_name = "N", env = SCALE_ENV, default_value_t = TimeScale::REAL, value_parser = parse_time_scale)]
+    #[arg(long, value_name = "N", env = SCALE_ENV, default_value_t = TimeScale::REAL)]
     pub time_scale: TimeScale,
 }
 
@@ -143,10 +143,6 @@ fn parse_error_ratio(text: &str) -> Result<ErrorRatio, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a number"))?;
     ErrorRatio::new(ratio).map_err(|error| error.to_string())
-}
-
-fn parse_time_scale(text: &str) -> Result<TimeScale, String> {
-    TimeScale::parse(text).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
