@@ -452,9 +452,10 @@ mod tests {
     use super::*;
 
     fn names(json: &str, unit_type: CapacityUnitType, spot: bool) -> Vec<&'static str> {
-        let request: InstanceRequirementsRequest = serde_json::from_str(json).unwrap();
+        let request: InstanceRequirementsRequest =
+            serde_json::from_str(json).expect("valid requirements JSON");
         matching_types(&request, unit_type, spot)
-            .unwrap()
+            .expect("valid requirements JSON")
             .into_iter()
             .map(|id| catalog().instance_type(id).name)
             .collect()

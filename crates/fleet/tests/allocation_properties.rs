@@ -191,9 +191,9 @@ impl Case {
                 "Overrides": overrides
             }]
         }))
-        .unwrap();
+        .expect("valid generated fleet spec");
         let specs = validate_create(&request, &StaticEnvironment::simulator())
-            .unwrap()
+            .expect("valid generated fleet spec")
             .specs;
         assert_eq!(specs.len(), self.pools.len());
         for (spec, p) in specs.iter().zip(&self.pools) {

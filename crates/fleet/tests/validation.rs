@@ -30,7 +30,7 @@ const FIXTURE: &str = include_str!("fixtures/create_fleet.json");
 const EXAMPLE: &str = include_str!("../../../examples/create_fleet.json");
 
 fn zone(name: &str) -> ZoneId {
-    catalog().zone_by_name(name).unwrap()
+    catalog().zone_by_name(name).expect("zone in the catalogue")
 }
 
 fn env() -> StaticEnvironment {
@@ -56,7 +56,9 @@ fn merge(target: &mut Value, patch: &Value) {
     if !target.is_object() {
         *target = json!({});
     }
-    let object = target.as_object_mut().unwrap();
+    let object = target
+        .as_object_mut()
+        .expect("patch target is a JSON object");
     for (key, value) in patch {
         if value.is_null() {
             object.remove(key);
@@ -67,9 +69,12 @@ fn merge(target: &mut Value, patch: &Value) {
 }
 
 fn patched(patch: &str) -> CreateFleetRequest {
-    let mut body: Value = serde_json::from_str(BASE).unwrap();
-    merge(&mut body, &serde_json::from_str(patch).unwrap());
-    serde_json::from_value(body).unwrap()
+    let mut body: Value = serde_json::from_str(BASE).expect("valid patched request JSON");
+    merge(
+        &mut body,
+        &serde_json::from_str(patch).expect("valid patched request JSON"),
+    );
+    serde_json::from_value(body).expect("valid patched request JSON")
 }
 
 /// A patch replacing the base's overrides (same template).
@@ -103,10 +108,10 @@ fn p(s: &str) -> String {
 
 /// `patch` (an object) plus a replacement of the base's overrides.
 fn with(patch: &str, list: &str) -> String {
-    let mut merged: Value = serde_json::from_str(patch).unwrap();
+    let mut merged: Value = serde_json::from_str(patch).expect("valid override JSON");
     merge(
         &mut merged,
-        &serde_json::from_str(&overrides(list)).unwrap(),
+        &serde_json::from_str(&overrides(list)).expect("valid override JSON"),
     );
     merged.to_string()
 }
@@ -283,7 +288,9 @@ fn pools_to_use_count() {
 
 /// How many catalogue zones offer `name`.
 fn zones_offering(name: &str) -> usize {
-    let instance_type = catalog().instance_type_id(name).unwrap();
+    let instance_type = catalog()
+        .instance_type_id(name)
+        .expect("instance type in the catalogue");
     catalog()
         .zones()
         .filter(|(zone, _)| {

@@ -43,11 +43,11 @@ fn start_target(args: &[&str]) -> TargetProcess {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .expect("starting spotlab target");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.stdout.take().expect("starting spotlab target"))
         .read_line(&mut line)
-        .unwrap();
+        .expect("starting spotlab target");
     let url = line
         .trim()
         .strip_prefix("spotlab target listening on ")
@@ -70,9 +70,9 @@ fn agent(args: &[&str], env: &[(&str, String)], dir: &Path) -> Command {
 
 fn read_reports(path: &Path) -> Vec<Report> {
     std::fs::read_to_string(path)
-        .unwrap()
+        .expect("reading the agent report file")
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
+        .map(|line| serde_json::from_str(line).expect("reading the agent report file"))
         .collect()
 }
 
@@ -128,13 +128,15 @@ fn run_against_target(callers: &str, dir: &Path) -> Vec<Report> {
             "--time-scale",
             "20",
             "--report",
-            reports.to_str().unwrap(),
+            reports
+                .to_str()
+                .expect("running the agent against the target"),
         ],
         &[],
         dir,
     )
     .output()
-    .unwrap();
+    .expect("running the agent against the target");
     assert_success(&output);
     let reports = read_reports(&reports);
     assert_complete_run(&reports);
@@ -183,7 +185,7 @@ impl FakeImds {
     fn virtual_now(&self) -> u64 {
         let real = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .unwrap()
+            .expect("wall clock after the Unix epoch")
             .as_millis() as u64;
         self.origin.1 + (real - self.origin.0) * self.scale
     }
@@ -195,7 +197,7 @@ impl FakeImds {
                 .status(status)
                 .header("content-type", "text/plain")
                 .body(Full::new(Bytes::from(body)))
-                .unwrap()
+                .expect("building a fake IMDS response")
         };
         if path == "/latest/api/token" {
             if request.method != hyper::Method::PUT {
@@ -204,7 +206,7 @@ impl FakeImds {
             let mut response = text(200, "token-1".into());
             response.headers_mut().insert(
                 "x-aws-ec2-metadata-token-ttl-seconds",
-                "21600".parse().unwrap(),
+                "21600".parse().expect("building a fake IMDS response"),
             );
             return response;
         }
@@ -239,18 +241,27 @@ where
     H: Fn(&Parts, Bytes) -> Response<Full<Bytes>> + Send + Sync + 'static,
 {
     let handler = Arc::new(handler);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("serving a fake loopback endpoint");
+    listener
+        .set_nonblocking(true)
+        .expect("serving a fake loopback endpoint");
+    let addr = listener
+        .local_addr()
+        .expect("serving a fake loopback endpoint");
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
+            .expect("serving a fake loopback endpoint");
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .expect("serving a fake loopback endpoint");
             loop {
-                let (stream, _) = listener.accept().await.unwrap();
+                let (stream, _) = listener
+                    .accept()
+                    .await
+                    .expect("serving a fake loopback endpoint");
                 let handler = handler.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -278,19 +289,22 @@ where
 fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap()
+        .expect("wall clock after the Unix epoch")
         .as_millis() as u64
 }
 
 fn read_checkpoint(dir: &Path) -> Checkpoint {
     let mut found = Vec::new();
-    for holder in std::fs::read_dir(dir).unwrap() {
-        for file in std::fs::read_dir(holder.unwrap().path()).unwrap() {
-            found.push(file.unwrap().path());
+    for holder in std::fs::read_dir(dir).expect("reading the checkpoint directory") {
+        for file in std::fs::read_dir(holder.expect("reading the checkpoint directory").path())
+            .expect("reading the checkpoint directory")
+        {
+            found.push(file.expect("reading the checkpoint directory").path());
         }
     }
     assert_eq!(found.len(), 1, "expected one checkpoint: {found:?}");
-    serde_json::from_slice(&std::fs::read(&found[0]).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(&found[0]).expect("reading the checkpoint directory"))
+        .expect("reading the checkpoint directory")
 }
 
 fn assert_checkpoint_is_the_sum(checkpoint: &Checkpoint, reports: &[Report]) {

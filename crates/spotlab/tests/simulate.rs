@@ -16,7 +16,7 @@ fn spotlab(args: &[&str], dir: &Path) -> Output {
         .args(args)
         .current_dir(dir)
         .output()
-        .unwrap()
+        .expect("running the spotlab binary")
 }
 
 #[test]

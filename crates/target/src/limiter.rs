@@ -183,7 +183,7 @@ mod tests {
             rate_per_sec,
             burst,
         })
-        .unwrap()
+        .expect("a valid test quota")
     }
 
     #[test]

@@ -224,7 +224,7 @@ mod tests {
 
     fn target(config: TargetConfig) -> Target {
         let clock = Clock::starting_at(TimeScale::REAL, simtime::SimTime::EPOCH);
-        Target::new(config, clock).unwrap()
+        Target::new(config, clock).expect("a valid test target")
     }
 
     fn quota(rate_per_sec: f64, burst: u32) -> TargetConfig {

@@ -36,7 +36,8 @@ impl Bucket {
             Decision::Allowed
         } else {
             Decision::Throttled {
-                retry_after_ns: u64::try_from(self.interval - self.level).unwrap(),
+                retry_after_ns: u64::try_from(self.interval - self.level)
+                    .expect("retry wait fits in u64"),
             }
         }
     }

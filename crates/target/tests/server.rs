@@ -31,10 +31,15 @@ impl Server {
     }
 
     async fn start_with_drain(config: TargetConfig, scale: u32, drain: Duration) -> Server {
-        let clock = Clock::new(TimeScale::new(scale).unwrap(), None);
-        let target = Arc::new(Target::new(config, clock).unwrap());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
+        let clock = Clock::new(
+            TimeScale::new(scale).expect("starting the test server"),
+            None,
+        );
+        let target = Arc::new(Target::new(config, clock).expect("starting the test server"));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("starting the test server");
+        let address = listener.local_addr().expect("starting the test server");
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(target::serve_with_drain_timeout(
             listener,
@@ -52,9 +57,13 @@ impl Server {
 
     /// Asks the server to stop and waits until `serve` returns.
     async fn shut_down(self) {
-        self.stop.send(()).unwrap();
-        let served = tokio::time::timeout(HANG, self.task).await.unwrap();
-        served.unwrap().unwrap();
+        self.stop.send(()).expect("shutting the test server down");
+        let served = tokio::time::timeout(HANG, self.task)
+            .await
+            .expect("shutting the test server down");
+        served
+            .expect("shutting the test server down")
+            .expect("shutting the test server down");
     }
 
     /// Waits until the target has decided `n` limited requests.
@@ -69,7 +78,7 @@ impl Server {
             }
         })
         .await
-        .unwrap();
+        .expect("waiting for the target to decide");
     }
 }
 
@@ -96,7 +105,7 @@ impl Response {
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
             .unwrap_or_else(|| panic!("{series} missing from\n{}", self.body))
             .parse()
-            .unwrap()
+            .expect("metric present in /metrics")
     }
 }
 
@@ -107,7 +116,9 @@ struct Client {
 
 impl Client {
     async fn connect(address: SocketAddr) -> Client {
-        let stream = TcpStream::connect(address).await.unwrap();
+        let stream = TcpStream::connect(address)
+            .await
+            .expect("connecting to the test server");
         Client {
             stream: BufReader::new(stream),
         }
@@ -119,7 +130,7 @@ impl Client {
             .get_mut()
             .write_all(request.as_bytes())
             .await
-            .unwrap();
+            .expect("writing the request");
     }
 
     /// The next response, or `None` if the server closed the connection first.
@@ -128,16 +139,26 @@ impl Client {
         if self.stream.read_line(&mut line).await.unwrap_or(0) == 0 {
             return None;
         }
-        let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let status = line
+            .split(' ')
+            .nth(1)
+            .expect("reading a well-formed response")
+            .parse()
+            .expect("reading a well-formed response");
         let mut headers = Vec::new();
         loop {
             line.clear();
-            self.stream.read_line(&mut line).await.unwrap();
+            self.stream
+                .read_line(&mut line)
+                .await
+                .expect("reading a well-formed response");
             let header = line.trim_end();
             if header.is_empty() {
                 break;
             }
-            let (name, value) = header.split_once(':').unwrap();
+            let (name, value) = header
+                .split_once(':')
+                .expect("reading a well-formed response");
             headers.push((name.to_owned(), value.trim().to_owned()));
         }
         let mut response = Response {
@@ -145,10 +166,17 @@ impl Client {
             headers,
             body: String::new(),
         };
-        let length: usize = response.header("content-length").unwrap().parse().unwrap();
+        let length: usize = response
+            .header("content-length")
+            .expect("reading a well-formed response")
+            .parse()
+            .expect("reading a well-formed response");
         let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.unwrap();
-        response.body = String::from_utf8(body).unwrap();
+        self.stream
+            .read_exact(&mut body)
+            .await
+            .expect("reading a well-formed response");
+        response.body = String::from_utf8(body).expect("reading a well-formed response");
         Some(response)
     }
 
@@ -156,8 +184,8 @@ impl Client {
         self.send(path).await;
         tokio::time::timeout(HANG, self.receive())
             .await
-            .unwrap()
-            .unwrap()
+            .expect("GET on the test server")
+            .expect("GET on the test server")
     }
 }
 

@@ -15,16 +15,22 @@ use world::{World, WorldConfig, WorldError};
 const REFERENCE: &str = include_str!("../../../examples/create_fleet.json");
 
 fn request(patch: serde_json::Value) -> CreateFleetRequest {
-    let mut json: serde_json::Value = serde_json::from_str(REFERENCE).unwrap();
-    let object = json.as_object_mut().unwrap();
-    for (key, value) in patch.as_object().unwrap() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(REFERENCE).expect("patching the reference fleet request");
+    let object = json
+        .as_object_mut()
+        .expect("patching the reference fleet request");
+    for (key, value) in patch
+        .as_object()
+        .expect("patching the reference fleet request")
+    {
         if value.is_null() {
             object.remove(key);
         } else {
             object.insert(key.clone(), value.clone());
         }
     }
-    serde_json::from_value(json).unwrap()
+    serde_json::from_value(json).expect("patching the reference fleet request")
 }
 
 /// The reference fleet as an instant fleet, without the maintain-only members.

@@ -28,7 +28,7 @@ const HOURS_PER_MONTH: f64 = 720.0;
 /// market measures in vCPUs), then the first by name.
 fn pool_of(band: InterruptionBand) -> Pool {
     let c = catalog();
-    let zone = c.zone_by_name(ZONE).unwrap();
+    let zone = c.zone_by_name(ZONE).expect("zone in the catalogue");
     let (instance_type, _) = c
         .instance_types()
         .filter(|(_, t)| {
@@ -82,7 +82,7 @@ fn fleet_request(pools: &[Pool]) -> CreateFleetRequest {
             "Overrides": overrides
         }]
     }))
-    .unwrap()
+    .expect("building the test fleet request")
 }
 
 #[test]

@@ -59,14 +59,17 @@ fn variant() -> impl Strategy<Value = Variant> {
 /// The reference fleet as `variant`, with a Spot target of `target` units; with
 /// `unit_weights` every override weighs 1.
 fn fleet_request(variant: Variant, target: u32, unit_weights: bool) -> CreateFleetRequest {
-    let mut request: Value = serde_json::from_str(REFERENCE).unwrap();
+    let mut request: Value =
+        serde_json::from_str(REFERENCE).expect("building the test fleet request");
     request["TargetCapacitySpecification"] = json!({
         "TotalTargetCapacity": target,
         "OnDemandTargetCapacity": 0,
         "SpotTargetCapacity": target,
         "DefaultTargetCapacityType": "spot"
     });
-    let spot = request["SpotOptions"].as_object_mut().unwrap();
+    let spot = request["SpotOptions"]
+        .as_object_mut()
+        .expect("building the test fleet request");
     let strategy = match variant {
         Variant::Reference => None,
         Variant::Diversified => Some("diversified"),
@@ -78,7 +81,7 @@ fn fleet_request(variant: Variant, target: u32, unit_weights: bool) -> CreateFle
     }
     let overrides = request["LaunchTemplateConfigs"][0]["Overrides"]
         .as_array_mut()
-        .unwrap();
+        .expect("building the test fleet request");
     for o in overrides.iter() {
         assert!(o.get("AvailabilityZone").is_some(), "{o}");
     }
@@ -87,7 +90,7 @@ fn fleet_request(variant: Variant, target: u32, unit_weights: bool) -> CreateFle
             o["WeightedCapacity"] = json!(1.0);
         }
     }
-    serde_json::from_value(request).unwrap()
+    serde_json::from_value(request).expect("building the test fleet request")
 }
 
 /// The pools the reference fleet names, in override order.
@@ -97,7 +100,7 @@ fn reference_pools() -> Vec<Pool> {
         &request,
         &fleet::validate::StaticEnvironment::simulator(),
     )
-    .unwrap();
+    .expect("reference pools in the catalogue");
     spec.specs.iter().map(|s| s.pool).collect()
 }
 
@@ -153,7 +156,7 @@ fn live(world: &World, fleet: &FleetId) -> Vec<InstanceId> {
     let engine = world.engine();
     engine
         .fleet(fleet)
-        .unwrap()
+        .expect("fleet instances readable")
         .live(engine.instance_map())
         .map(|i| i.id.clone())
         .collect()
@@ -170,7 +173,9 @@ fn perform(world: &mut World, fleet: &FleetId, pools: &[Pool], step: &Step, targ
                     picks.iter().map(|p| p.get(&live).clone()).collect();
                 instances.sort();
                 instances.dedup();
-                world.inject(Injection::Interrupt { instances }).unwrap();
+                world
+                    .inject(Injection::Interrupt { instances })
+                    .expect("the world accepts the generated step");
             }
         }
         Op::Modify(total) => {
@@ -178,8 +183,10 @@ fn perform(world: &mut World, fleet: &FleetId, pools: &[Pool], step: &Step, targ
                 "FleetId": fleet.as_str(),
                 "TargetCapacitySpecification": {"TotalTargetCapacity": total}
             }))
-            .unwrap();
-            world.modify_fleet(&request).unwrap();
+            .expect("the world accepts the generated step");
+            world
+                .modify_fleet(&request)
+                .expect("the world accepts the generated step");
             target = *total;
         }
         Op::Terminate(pick) => {
@@ -187,7 +194,7 @@ fn perform(world: &mut World, fleet: &FleetId, pools: &[Pool], step: &Step, targ
             if !live.is_empty() {
                 world
                     .terminate_instances(&[pick.get(&live).clone()])
-                    .unwrap();
+                    .expect("the world accepts the generated step");
             }
         }
         Op::DropCapacity {
@@ -204,9 +211,13 @@ fn perform(world: &mut World, fleet: &FleetId, pools: &[Pool], step: &Step, targ
                         level: 0,
                         until: None,
                     })
-                    .unwrap();
-                world.advance(span).unwrap();
-                world.inject(Injection::RestoreCapacity { pool }).unwrap();
+                    .expect("the world accepts the generated step");
+                world
+                    .advance(span)
+                    .expect("the world accepts the generated step");
+                world
+                    .inject(Injection::RestoreCapacity { pool })
+                    .expect("the world accepts the generated step");
             } else {
                 let until = world.now() + span;
                 world
@@ -215,11 +226,13 @@ fn perform(world: &mut World, fleet: &FleetId, pools: &[Pool], step: &Step, targ
                         level: 0,
                         until: Some(until),
                     })
-                    .unwrap();
+                    .expect("the world accepts the generated step");
             }
         }
     }
-    world.advance(SimDuration::from_mins(step.then)).unwrap();
+    world
+        .advance(SimDuration::from_mins(step.then))
+        .expect("the world accepts the generated step");
     target
 }
 
@@ -228,7 +241,9 @@ fn start(seed: u64, interruption_scale: f64, request: &CreateFleetRequest) -> (W
     let mut config = WorldConfig::with_seed(seed);
     config.market.interruption_scale = interruption_scale;
     let mut world = World::new(config);
-    let fleet = world.create_fleet(request).unwrap();
+    let fleet = world
+        .create_fleet(request)
+        .expect("creating the test fleet");
     (world, fleet)
 }
 

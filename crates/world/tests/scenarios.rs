@@ -12,8 +12,11 @@ fn scenarios_dir() -> PathBuf {
 }
 
 fn run_one(path: &Path) -> String {
-    let script = std::fs::read_to_string(path).unwrap();
-    let dir = path.parent().unwrap().to_owned();
+    let script = std::fs::read_to_string(path).expect("reading the scenario script");
+    let dir = path
+        .parent()
+        .expect("reading the scenario script")
+        .to_owned();
     let read = move |file: &Path| {
         std::fs::read_to_string(dir.join(file)).map_err(|e| format!("{}: {e}", file.display()))
     };
