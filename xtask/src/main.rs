@@ -51,6 +51,7 @@ fn architecture_invariants() -> Result<(), String> {
         "world",
         "agent-wire",
         "aws-wire",
+        "ec2",
     ] {
         let output = Command::new(env!("CARGO"))
             .args([

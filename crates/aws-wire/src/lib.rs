@@ -3,8 +3,16 @@
 //! - [`query`]: the query protocol's request side as EC2 (and SNS) clients send it,
 //!   `Action=...&Version=...` form bodies whose keys are dot paths with 1-based list
 //!   indices, decoded into a JSON tree.
+//! - [`model`]: botocore's service models, trimmed to the operations spotlab serves:
+//!   every shape, member name and wire name.
+//! - [`ec2`]: the EC2 protocol driven by the model: query trees to JSON named like the
+//!   AWS CLI's `--cli-input-json`, answers to EC2's XML, EC2's error document.
+//! - [`sigv4`]: Signature Version 4 verification.
 //!
 //! No sockets, no clocks, no files: the control plane hands bodies in and writes what
 //! comes out.
 
+pub mod ec2;
+pub mod model;
 pub mod query;
+pub mod sigv4;

@@ -38,23 +38,73 @@ use crate::spec::{
     SpotAllocationStrategy, Units,
 };
 
+/// What the host running the instances can still take, across every pool and purchase
+/// option: the local cloud's protection of its machine. A pool whose next instance does
+/// not fit answers `InsufficientInstanceCapacity`, as EC2 does when a pool runs dry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostBudget {
+    /// Instances that may still be launched.
+    pub instances: u32,
+    /// vCPUs that may still be launched.
+    pub vcpus: u64,
+}
+
+impl HostBudget {
+    /// How many instances of `pool`'s type still fit.
+    pub fn room(&self, pool: Pool) -> u32 {
+        let vcpus = u64::from(pool.instance_type_info().vcpus.max(1));
+        let by_vcpu = u32::try_from(self.vcpus / vcpus).unwrap_or(u32::MAX);
+        self.instances.min(by_vcpu)
+    }
+
+    /// Takes `count` instances of `pool`'s type out of the budget.
+    fn take(&mut self, pool: Pool, count: u32) {
+        let vcpus = u64::from(pool.instance_type_info().vcpus.max(1));
+        self.instances = self.instances.saturating_sub(count);
+        self.vcpus = self.vcpus.saturating_sub(vcpus * u64::from(count));
+    }
+}
+
 /// A snapshot of the market for the pools a reconcile may use. Launches consume its
 /// capacity, so several fleets reconciled against one snapshot never oversubscribe.
 #[derive(Clone, Debug, Default)]
-pub struct Offerings(BTreeMap<Pool, Offering>);
+pub struct Offerings {
+    pools: BTreeMap<Pool, Offering>,
+    /// The host's remaining room, when launches are bounded by a host.
+    host: Option<HostBudget>,
+}
 
 impl Offerings {
     /// A snapshot of the given offerings.
     pub fn new(offerings: impl IntoIterator<Item = Offering>) -> Offerings {
-        Offerings(offerings.into_iter().map(|o| (o.pool, o)).collect())
+        Offerings {
+            pools: offerings.into_iter().map(|o| (o.pool, o)).collect(),
+            host: None,
+        }
+    }
+    /// The same snapshot, with launches also bounded by what the host can take.
+    pub fn with_host_budget(mut self, budget: HostBudget) -> Offerings {
+        self.host = Some(budget);
+        self
+    }
+    /// The host's remaining room, if launches are bounded by one.
+    pub fn host_budget(&self) -> Option<HostBudget> {
+        self.host
     }
     /// The offering of a pool, if the snapshot has it.
     pub fn get(&self, pool: Pool) -> Option<&Offering> {
-        self.0.get(&pool)
+        self.pools.get(&pool)
+    }
+    /// Whether one more instance of `pool`'s type fits on the host.
+    pub fn host_fits(&self, pool: Pool) -> bool {
+        self.host.is_none_or(|h| h.room(pool) > 0)
     }
     /// Records that `count` instances of `lifecycle` were launched in `pool`.
     pub fn consume(&mut self, pool: Pool, lifecycle: Lifecycle, count: u32) {
-        if let Some(offering) = self.0.get_mut(&pool) {
+        if let Some(host) = &mut self.host {
+            host.take(pool, count);
+        }
+        if let Some(offering) = self.pools.get_mut(&pool) {
             match lifecycle {
                 Lifecycle::Spot => {
                     offering.spot_capacity = offering.spot_capacity.saturating_sub(count);
@@ -71,7 +121,7 @@ impl Offerings {
     }
     /// Every pool in the snapshot.
     pub fn pools(&self) -> impl Iterator<Item = Pool> + '_ {
-        self.0.keys().copied()
+        self.pools.keys().copied()
     }
 }
 
@@ -172,7 +222,7 @@ pub fn allocate(
     let mut best: Option<(Vec<u32>, bool, BTreeMap<usize, LaunchErrorCode>)> = None;
     for group in groups {
         let mut group_errors = errors.clone();
-        let (counts, halted) = fill(request, &group, &mut group_errors);
+        let (counts, halted) = fill(request, &group, offerings.host_budget(), &mut group_errors);
         let units = covered(request, &counts);
         let done = units >= request.need;
         let better = match &best {
@@ -370,6 +420,7 @@ fn key(strategy: Strategy, c: &Candidate, filled: Units, taken: u32) -> Key {
 fn fill(
     request: &Request<'_>,
     group: &[Candidate],
+    mut host: Option<HostBudget>,
     errors: &mut BTreeMap<usize, LaunchErrorCode>,
 ) -> (Vec<u32>, bool) {
     let mut counts = vec![0u32; request.specs.len()];
@@ -404,7 +455,7 @@ fn fill(
             break;
         };
         let c = &group[i];
-        if counts[c.spec] >= c.capacity {
+        if counts[c.spec] >= c.capacity || host.is_some_and(|h| h.room(c.pool) == 0) {
             errors
                 .entry(c.spec)
                 .or_insert(LaunchErrorCode::InsufficientInstanceCapacity);
@@ -422,6 +473,9 @@ fn fill(
             break;
         }
         spend += c.price.as_micros();
+        if let Some(host) = &mut host {
+            host.take(c.pool, 1);
+        }
         counts[c.spec] += 1;
         covered_units += c.weight;
         heap.push(key_of(i, &counts));

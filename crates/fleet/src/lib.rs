@@ -28,7 +28,7 @@ mod output;
 mod reconcile;
 mod requirements;
 
-pub use allocate::Offerings;
+pub use allocate::{HostBudget, Offerings};
 pub use delete::{DeleteFleetError, DeleteFleetFailure, DeleteFleetSuccess, DeleteFleetsOutput};
 pub use engine::{Engine, EngineConfig, Event, Prepared};
 pub use error::{ErrorCode, FleetError, LaunchErrorCode};

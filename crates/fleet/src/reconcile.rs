@@ -332,7 +332,8 @@ impl Engine {
             let (pool, weight) = (instance.pool, instance.weight);
             let has_capacity = offerings
                 .get(pool)
-                .is_some_and(|o| o.spot_capacity > 0 && o.spot_price <= instance.max_price);
+                .is_some_and(|o| o.spot_capacity > 0 && o.spot_price <= instance.max_price)
+                && offerings.host_fits(pool);
             if !has_capacity {
                 continue;
             }

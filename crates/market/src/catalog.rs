@@ -16,6 +16,7 @@ const INSTANCE_TYPES_CSV: &str = include_str!("../data/instance-types.csv");
 const OFFERINGS_CSV: &str = include_str!("../data/az-offerings-us-east-1.csv");
 const ADVISOR_CSV: &str = include_str!("../data/spot-advisor.csv");
 const PRICE_SAMPLES_CSV: &str = include_str!("../data/spot-price-samples.csv");
+const CPU_TOPOLOGY_CSV: &str = include_str!("../data/cpu-topology.csv");
 
 /// The only region the embedded data describes.
 pub const REGION: &str = "us-east-1";
@@ -74,6 +75,17 @@ pub struct InstanceType {
     pub spot_supported: bool,
     /// The Spot Advisor row, if the feed has one.
     pub advisor: Option<Advisor>,
+    /// Default physical cores and threads per core, where the data has them.
+    pub cpu: Option<CpuTopology>,
+}
+
+/// How a type's vCPUs are laid out by default (`CpuOptions` of DescribeInstances).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuTopology {
+    /// Physical cores.
+    pub cores: u32,
+    /// Threads per core.
+    pub threads_per_core: u32,
 }
 
 impl InstanceType {
@@ -134,6 +146,20 @@ impl Catalog {
                 Some((*cols.first()?, Advisor { band, savings_pct }))
             })
             .collect();
+        let topology: HashMap<&'static str, CpuTopology> = rows(CPU_TOPOLOGY_CSV)
+            .filter_map(|cols| {
+                let [name, cores, threads] = cols[..] else {
+                    return None;
+                };
+                Some((
+                    name,
+                    CpuTopology {
+                        cores: cores.parse().ok()?,
+                        threads_per_core: threads.parse().ok()?,
+                    },
+                ))
+            })
+            .collect();
 
         let mut types = Vec::new();
         let mut type_by_name = HashMap::new();
@@ -161,6 +187,7 @@ impl Catalog {
                 current_generation: current == "true",
                 spot_supported: spot == "true",
                 advisor: advisor.get(name).copied(),
+                cpu: topology.get(name).copied(),
             });
         }
 
@@ -386,8 +413,16 @@ mod tests {
             OFFERINGS_CSV,
             ADVISOR_CSV,
             PRICE_SAMPLES_CSV,
+            CPU_TOPOLOGY_CSV,
         ] {
             assert!(!csv.contains('"'), "quoted CSV fields are not supported");
+        }
+        let with_topology = c.instance_types().filter(|(_, t)| t.cpu.is_some()).count();
+        assert_eq!(with_topology, CPU_TOPOLOGY_CSV.lines().count() - 1);
+        for (_, t) in c.instance_types() {
+            if let Some(cpu) = t.cpu {
+                assert_eq!(cpu.cores * cpu.threads_per_core, t.vcpus, "{}", t.name);
+            }
         }
         assert_eq!(
             c.instance_types().len(),
@@ -420,6 +455,13 @@ mod tests {
         let t2 = c.instance_type(c.instance_type_id("t2.small").unwrap());
         assert_eq!((t2.vcpus, t2.memory_mib), (1, 2048));
         assert_eq!(t2.on_demand, Price::from_micros(23_000));
+        assert_eq!(
+            t2.cpu,
+            Some(CpuTopology {
+                cores: 1,
+                threads_per_core: 1
+            })
+        );
         assert_eq!(
             t2.advisor,
             Some(Advisor {

@@ -25,8 +25,8 @@ mod rng;
 
 pub use advisor::{ADVISOR_WINDOW, Advisor, InterruptionBand};
 pub use catalog::{
-    Arch, Catalog, DEFAULT_ADVISOR, InstanceType, InstanceTypeId, Pool, PriceSample, REGION, Zone,
-    ZoneId, catalog,
+    Arch, Catalog, CpuTopology, DEFAULT_ADVISOR, InstanceType, InstanceTypeId, Pool, PriceSample,
+    REGION, Zone, ZoneId, catalog,
 };
 pub use history::{PriceChange, PriceHistoryQuery};
 pub use market::{Market, MarketConfig, MarketEvent, Offering, Reclaim};

@@ -29,6 +29,199 @@ pub enum Command {
     /// Call a service from N callers at a fixed rate each, on an absolute schedule,
     /// report every second, and drain cleanly on a Spot interruption notice.
     Agent(agent::AgentArgs),
+    /// Serve the local cloud in the foreground: an EC2 endpoint the AWS CLI and SDKs
+    /// use, instances as local processes with their own metadata service, a simulated
+    /// Spot market, durable state.
+    Up(UpArgs),
+    /// Print the local cloud's events (EventBridge format): interruption warnings,
+    /// rebalance recommendations, instance state changes, fleet changes.
+    Events(EventsArgs),
+    /// Inject faults into the local cloud, in the spirit of AWS FIS: Spot
+    /// interruptions, rebalance recommendations, pool capacity drops.
+    Fault(FaultArgs),
+}
+
+/// `spotlab up`.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Address to listen on [default: where this state directory listened before, else
+    /// 127.0.0.1:4747]. Loopback unless you mean it.
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// State directory: the cloud's database and its instances' directories.
+    #[arg(long, default_value = ".spotlab/cloud")]
+    pub state_dir: PathBuf,
+    /// Forget the state directory's cloud and start a new one (its processes are killed).
+    #[arg(long)]
+    pub reset: bool,
+    /// Seed of the market and of resource ids (a new cloud; random if not given).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Virtual seconds per real second (a new cloud; 1 if not given).
+    #[arg(long, env = clock::SCALE_ENV)]
+    pub time_scale: Option<clock::TimeScale>,
+    /// Most instances the host runs at once; launches beyond fail with
+    /// InsufficientInstanceCapacity, as on EC2.
+    #[arg(long, default_value_t = 100)]
+    pub max_instances: u32,
+    /// Most vCPUs (of the instance types launched) the host runs at once.
+    #[arg(long, default_value_t = 1024)]
+    pub max_vcpus: u64,
+    /// Multiply every pool's natural interruption rate (0 turns them off).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+    pub interruption_scale: f64,
+    /// Virtual time from pending to running.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub boot_delay: SimDuration,
+    /// Instance metadata requires IMDSv2 tokens unless a launch template says otherwise.
+    #[arg(long)]
+    pub imds_require_token: bool,
+    /// Verify SigV4 signatures: only this ACCESS_KEY:SECRET is accepted.
+    #[arg(long, value_name = "ACCESS_KEY:SECRET", value_parser = parse_credentials)]
+    pub require_auth: Option<aws_wire::sigv4::Credentials>,
+}
+
+impl UpArgs {
+    /// The control plane's configuration.
+    pub fn config(&self) -> anyhow::Result<controlplane::UpConfig> {
+        let mut config = controlplane::UpConfig::new(self.state_dir.clone());
+        config.listen = self.listen;
+        config.reset = self.reset;
+        config.seed = self.seed;
+        config.time_scale = self.time_scale;
+        config.host = Some(ec2::HostLimits {
+            instances: self.max_instances,
+            vcpus: self.max_vcpus,
+        });
+        config.interruption_scale = self.interruption_scale;
+        config.boot_delay = self.boot_delay;
+        config.imds_tokens_required = self.imds_require_token;
+        config.require_auth = self.require_auth.clone();
+        config.spotlab_dir = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+        Ok(config)
+    }
+}
+
+fn parse_credentials(text: &str) -> Result<aws_wire::sigv4::Credentials, String> {
+    let (key, secret) = text
+        .split_once(':')
+        .filter(|(k, s)| !k.is_empty() && !s.is_empty())
+        .ok_or_else(|| "expected ACCESS_KEY:SECRET".to_owned())?;
+    Ok(aws_wire::sigv4::Credentials {
+        access_key_id: key.to_owned(),
+        secret_access_key: secret.to_owned(),
+    })
+}
+
+/// The local cloud to talk to.
+#[derive(Debug, clap::Args)]
+pub struct EndpointArg {
+    /// The local cloud's endpoint.
+    #[arg(
+        long,
+        env = "SPOTLAB_ENDPOINT",
+        default_value = "http://127.0.0.1:4747"
+    )]
+    pub endpoint: url::Url,
+}
+
+/// `spotlab events`.
+#[derive(Debug, clap::Args)]
+pub struct EventsArgs {
+    /// Which cloud.
+    #[command(flatten)]
+    pub endpoint: EndpointArg,
+    /// Keep printing events as they happen.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only events after this sequence number.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// Output: one line per event, or the events' JSON (one per line).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `spotlab fault`.
+#[derive(Debug, clap::Args)]
+pub struct FaultArgs {
+    /// Which cloud.
+    #[command(flatten)]
+    pub endpoint: EndpointArg,
+    /// What to inject.
+    #[command(subcommand)]
+    pub fault: Fault,
+}
+
+/// A fault.
+#[derive(Debug, Subcommand)]
+pub enum Fault {
+    /// Spot interruptions (2-minute notice, then the fleet's interruption behaviour).
+    Interrupt {
+        /// Which instances.
+        #[command(flatten)]
+        targets: TargetArgs,
+        /// With --fleet or --pool: the share of its live Spot instances to interrupt,
+        /// chosen at random (rounded up).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+        percent: u32,
+        /// Time to the interruption (at least 2m); longer sends a rebalance
+        /// recommendation now and the notice 2 minutes before, like FIS's
+        /// durationBeforeInterruption.
+        #[arg(long, value_parser = parse_duration)]
+        before: Option<SimDuration>,
+    },
+    /// Rebalance recommendations.
+    Rebalance {
+        /// Which instances.
+        #[command(flatten)]
+        targets: TargetArgs,
+        /// With --fleet or --pool: the share of its live Spot instances.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+        percent: u32,
+    },
+    /// Drop a pool's Spot capacity: instances above LEVEL are reclaimed.
+    DropCapacity {
+        /// TYPE/ZONE, e.g. t2.small/us-east-1a.
+        #[arg(long, value_parser = parse_pool)]
+        pool: (String, String),
+        /// Spot instances the pool can still hold.
+        #[arg(long, default_value_t = 0)]
+        level: u32,
+        /// For how long (virtual); until restored if not given.
+        #[arg(long = "for", value_parser = parse_duration)]
+        duration: Option<SimDuration>,
+    },
+    /// Restore a pool's natural capacity.
+    RestoreCapacity {
+        /// TYPE/ZONE.
+        #[arg(long, value_parser = parse_pool)]
+        pool: (String, String),
+    },
+}
+
+/// Which instances a fault acts on.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct TargetArgs {
+    /// These instances (repeat).
+    #[arg(long = "instance", value_name = "ID")]
+    pub instances: Vec<String>,
+    /// This fleet's live Spot instances (a share with --percent).
+    #[arg(long, value_name = "FLEET_ID")]
+    pub fleet: Option<String>,
+    /// This pool's live Spot instances, TYPE/ZONE (a share with --percent).
+    #[arg(long, value_parser = parse_pool)]
+    pub pool: Option<(String, String)>,
+}
+
+fn parse_pool(text: &str) -> Result<(String, String), String> {
+    let (kind, zone) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?}: expected TYPE/ZONE, e.g. t2.small/us-east-1a"))?;
+    Ok((kind.to_owned(), zone.to_owned()))
 }
 
 /// Output format.

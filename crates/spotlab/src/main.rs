@@ -2,7 +2,10 @@
 //! Everything else lives in the library crates.
 
 mod cli;
+mod events;
+mod fault;
 mod simulate;
+mod up;
 
 use std::process::ExitCode;
 
@@ -20,6 +23,12 @@ fn main() -> ExitCode {
             init_logging();
             agent::run(args)
         }
+        cli::Command::Up(args) => {
+            init_logging();
+            up::run(args)
+        }
+        cli::Command::Events(args) => events::run(args),
+        cli::Command::Fault(args) => fault::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,6 +45,7 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

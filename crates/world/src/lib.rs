@@ -37,6 +37,19 @@ pub struct WorldConfig {
     pub market: MarketConfig,
     /// Fleet engine timings.
     pub engine: EngineConfig,
+    /// What the host running the instances can hold, if bounded (the local cloud's
+    /// protection of its machine; the simulator has none).
+    pub host: Option<HostLimits>,
+}
+
+/// The most instances and vCPUs the host may run at once. Launches beyond them fail
+/// with `InsufficientInstanceCapacity` in the pools concerned, as on EC2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct HostLimits {
+    /// Instances that are not terminated (a stopped instance counts while hibernated).
+    pub instances: u32,
+    /// Their vCPUs.
+    pub vcpus: u64,
 }
 
 impl WorldConfig {
@@ -48,6 +61,7 @@ impl WorldConfig {
                 ..MarketConfig::default()
             },
             engine: EngineConfig::default(),
+            host: None,
         }
     }
 }
@@ -114,6 +128,10 @@ pub struct World {
     stats: BTreeMap<FleetId, FleetStats>,
     /// Engine events happened since fleets were last checked against their targets.
     targets_stale: bool,
+    /// Injections to perform later, by (time, order of scheduling).
+    scheduled: BTreeMap<(SimTime, u64), Injection>,
+    /// How many injections have been scheduled, for their order.
+    scheduled_count: u64,
 }
 
 /// A world-level failure: an AWS API error, or an injection that names something
@@ -147,6 +165,8 @@ impl World {
             log: Vec::new(),
             stats: BTreeMap::new(),
             targets_stale: false,
+            scheduled: BTreeMap::new(),
+            scheduled_count: 0,
             config,
         }
     }
@@ -181,16 +201,25 @@ impl World {
         &self.log
     }
 
-    /// CreateFleet at the current time.
+    /// CreateFleet at the current time, in the simulator's environment.
     pub fn create_fleet(&mut self, request: &CreateFleetRequest) -> Result<FleetId, WorldError> {
-        let prepared = self
-            .engine
-            .prepare_create(request, &self.env as &dyn Environment)?;
+        let env = self.env.clone();
+        self.create_fleet_in(request, &env)
+    }
+
+    /// CreateFleet at the current time, resolving subnets and launch templates in `env`
+    /// (the local cloud's own VPCs and templates).
+    pub fn create_fleet_in(
+        &mut self,
+        request: &CreateFleetRequest,
+        env: &dyn Environment,
+    ) -> Result<FleetId, WorldError> {
+        let prepared = self.engine.prepare_create(request, env)?;
         let pools = prepared.pools();
         for pool in &pools {
             self.market.watch(*pool, self.now);
         }
-        let mut offerings = Offerings::new(self.market.offerings(&pools, self.now));
+        let mut offerings = self.offerings(&pools);
         let (id, events) = self
             .engine
             .commit_create(prepared, &mut offerings, self.now);
@@ -200,11 +229,19 @@ impl World {
         Ok(id)
     }
 
-    /// ModifyFleet at the current time.
+    /// ModifyFleet at the current time, in the simulator's environment.
     pub fn modify_fleet(&mut self, request: &ModifyFleetRequest) -> Result<(), WorldError> {
-        let events = self
-            .engine
-            .modify_fleet(request, &self.env as &dyn Environment, self.now)?;
+        let env = self.env.clone();
+        self.modify_fleet_in(request, &env)
+    }
+
+    /// ModifyFleet at the current time, resolving launch templates in `env`.
+    pub fn modify_fleet_in(
+        &mut self,
+        request: &ModifyFleetRequest,
+        env: &dyn Environment,
+    ) -> Result<(), WorldError> {
+        let events = self.engine.modify_fleet(request, env, self.now)?;
         self.handle(events);
         if let Some(fleet) = request
             .fleet_id
@@ -267,6 +304,22 @@ impl World {
         Ok(())
     }
 
+    /// Performs `injection` at `at` (now if `at` is not in the future). Injections
+    /// scheduled for one instant happen in the order they were scheduled. An interruption
+    /// that comes due after some of its instances ended applies to those still live.
+    pub fn schedule_injection(
+        &mut self,
+        at: SimTime,
+        injection: Injection,
+    ) -> Result<(), WorldError> {
+        if at <= self.now {
+            return self.inject(injection);
+        }
+        self.scheduled.insert((at, self.scheduled_count), injection);
+        self.scheduled_count += 1;
+        Ok(())
+    }
+
     /// Runs the world forward to `target`, performing everything due on the way in
     /// time order.
     pub fn advance_to(&mut self, target: SimTime) -> Result<(), WorldError> {
@@ -277,15 +330,7 @@ impl World {
             });
         }
         loop {
-            let next = [
-                self.engine.next_due(),
-                self.market.next_event_time(),
-                self.natural.first().map(|(t, _)| *t),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            match next {
+            match self.next_due() {
                 Some(t) if t <= target => {
                     self.now = t.max(self.now);
                     self.tick();
@@ -296,6 +341,20 @@ impl World {
         self.track_targets(target);
         self.now = target;
         Ok(())
+    }
+
+    /// The next instant at which something is due (a boot, a notice's action, a price
+    /// change, a natural interruption, a scheduled injection).
+    pub fn next_due(&self) -> Option<SimTime> {
+        [
+            self.engine.next_due(),
+            self.market.next_event_time(),
+            self.natural.first().map(|(t, _)| *t),
+            self.scheduled.keys().next().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs the world forward by `span`.
@@ -338,7 +397,60 @@ impl World {
                 self.handle(events);
             }
         }
+        while let Some(entry) = self.scheduled.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let injection = match entry.remove() {
+                Injection::Interrupt { instances } => Injection::Interrupt {
+                    instances: self.live_spot(instances),
+                },
+                Injection::Rebalance { instances } => Injection::Rebalance {
+                    instances: self.live_spot(instances),
+                },
+                other => other,
+            };
+            // Every instance named is live and Spot, so the engine accepts the batch.
+            let _ = self.inject(injection);
+        }
         self.settle();
+    }
+
+    /// The instances of `ids` that are live Spot instances without a notice.
+    fn live_spot(&self, ids: Vec<InstanceId>) -> Vec<InstanceId> {
+        ids.into_iter()
+            .filter(|id| {
+                self.engine.instance(id).is_some_and(|i| {
+                    i.state.is_live()
+                        && i.notice.is_none()
+                        && i.lifecycle == fleet::spec::Lifecycle::Spot
+                })
+            })
+            .collect()
+    }
+
+    /// A market snapshot of `pools`, bounded by what the host can still take.
+    fn offerings(&mut self, pools: &[Pool]) -> Offerings {
+        let offerings = Offerings::new(self.market.offerings(pools, self.now));
+        let Some(limits) = self.config.host else {
+            return offerings;
+        };
+        let (mut instances, mut vcpus) = (0u32, 0u64);
+        for instance in self.engine.instances() {
+            let holds = match instance.state {
+                fleet::InstanceState::Terminated => false,
+                fleet::InstanceState::Stopped => instance.hibernated,
+                _ => true,
+            };
+            if holds {
+                instances += 1;
+                vcpus += u64::from(instance.pool.instance_type_info().vcpus);
+            }
+        }
+        offerings.with_host_budget(fleet::HostBudget {
+            instances: limits.instances.saturating_sub(instances),
+            vcpus: limits.vcpus.saturating_sub(vcpus),
+        })
     }
 
     /// Runs the engine's due work at the current time until nothing more is due now,
@@ -346,7 +458,7 @@ impl World {
     fn settle(&mut self) {
         while self.engine.next_due().is_some_and(|t| t <= self.now) {
             let pools: Vec<Pool> = self.engine.pools_of_interest().into_iter().collect();
-            let mut offerings = Offerings::new(self.market.offerings(&pools, self.now));
+            let mut offerings = self.offerings(&pools);
             let events = self.engine.step(self.now, &mut offerings);
             self.handle(events);
         }

@@ -1,0 +1,278 @@
+//! The local cloud's endpoint: one HTTP listener for every AWS client and for spotlab's
+//! own API.
+//!
+//! - `POST /` (and `GET /?Action=...`): the EC2 query protocol. With required
+//!   credentials, requests must carry a valid SigV4 signature (`AuthFailure`
+//!   otherwise). State-changing calls answer once their command is durable.
+//! - `GET /spotlab/v1/health`: the cloud's clock and address.
+//! - `GET /spotlab/v1/events?after=N&follow=true`: the event bus as JSON lines.
+//! - `POST /spotlab/v1/faults`: fault injection ([`ec2::FaultRequest`] as JSON).
+//!
+//! Handlers are thin: decoding and semantics live in `ec2` and `aws-wire`.
+
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_wire::sigv4::{self, Credentials, SignedRequest};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use ec2::wire::{decode_request, encode_response};
+use ec2::{ApiError, Command, FaultRequest, changes_state};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::processes::instance_dir;
+use crate::shared::Shared;
+
+/// The largest request body accepted (EC2's own limit is far lower for every call).
+const MAX_BODY: usize = 10 * 1024 * 1024;
+/// GetConsoleOutput returns at most the last 64 KiB, as EC2 does.
+const CONSOLE_TAIL: u64 = 64 * 1024;
+
+/// The endpoint's state.
+pub struct Endpoint {
+    /// The cloud and its channels.
+    pub shared: Arc<Shared>,
+    /// Credentials requests must be signed with, if any.
+    pub require_auth: Option<Credentials>,
+}
+
+/// The endpoint's routes.
+pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
+    axum::Router::new()
+        .route("/", post(aws_request).get(aws_request))
+        .route("/spotlab/v1/health", get(health))
+        .route("/spotlab/v1/events", get(events))
+        .route("/spotlab/v1/faults", post(fault))
+        .with_state(endpoint)
+}
+
+fn xml(status: u16, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml;charset=UTF-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("AmazonEC2"));
+    response
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let id = request_id();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(_) => {
+            let error = ApiError::new("RequestEntityTooLarge", "The request is too large.");
+            return xml(413, ec2_error(&error, &id));
+        }
+    };
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    if let Some(credentials) = &endpoint.require_auth {
+        let headers: Vec<(&str, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+            .collect();
+        let signed = SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: &query,
+            headers: &headers,
+            body: &body,
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let secrets = std::slice::from_ref(credentials);
+        if let Err(error) = sigv4::verify(&signed, sigv4::lookup_in(secrets), now) {
+            let api = ApiError {
+                code: error.aws_code().to_owned(),
+                message: error.aws_message(),
+                status: 401,
+            };
+            return xml(401, ec2_error(&api, &id));
+        }
+    }
+    if parts.method != Method::POST && parts.method != Method::GET {
+        return xml(
+            405,
+            ec2_error(&ApiError::new("InvalidAction", "Unsupported method."), &id),
+        );
+    }
+    let decoded = match decode_request(&query, &body) {
+        Ok(decoded) => decoded,
+        Err(error) => return xml(error.status, ec2_error(&error, &id)),
+    };
+    let result = if decoded.action == "GetConsoleOutput" {
+        console_output(&endpoint.shared, &decoded.input)
+    } else {
+        let mutating = changes_state(&decoded.action);
+        endpoint
+            .shared
+            .apply(
+                Command::Api {
+                    action: decoded.action.clone(),
+                    input: decoded.input,
+                },
+                mutating,
+            )
+            .await
+    };
+    if let Err(error) = &result {
+        tracing::debug!(action = %decoded.action, code = %error.code, message = %error.message, "EC2 call refused");
+    }
+    let (status, body) = encode_response(&decoded.action, &result, &id);
+    xml(status, body)
+}
+
+fn ec2_error(error: &ApiError, id: &str) -> String {
+    aws_wire::ec2::encode_error(&error.code, &error.message, id)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConsoleInput {
+    instance_id: Option<String>,
+    dry_run: Option<bool>,
+}
+
+/// GetConsoleOutput: the last 64 KiB the instance's processes wrote, base64.
+fn console_output(shared: &Shared, input: &Value) -> Result<Value, ApiError> {
+    let input: ConsoleInput = serde_json::from_value(input.clone())
+        .map_err(|e| ApiError::invalid_value(e.to_string()))?;
+    let id = input
+        .instance_id
+        .ok_or_else(|| ApiError::missing("InstanceId"))?;
+    let now = shared.with_cloud(|cloud| cloud.instance_exists(&id).map(|()| cloud.now()))?;
+    if input.dry_run == Some(true) {
+        return Err(ApiError::dry_run());
+    }
+    let path = instance_dir(&shared.state_dir, &id).join("console.log");
+    let tail = read_tail(&path, CONSOLE_TAIL).unwrap_or_default();
+    let mut out = json!({"InstanceId": id, "Timestamp": now.to_iso_millis()});
+    if !tail.is_empty() {
+        out["Output"] = json!(base64::engine::general_purpose::STANDARD.encode(tail));
+    }
+    Ok(out)
+}
+
+fn read_tail(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(limit)))?;
+    let mut out = Vec::new();
+    file.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+async fn health(State(endpoint): State<Arc<Endpoint>>) -> Json<Value> {
+    let shared = &endpoint.shared;
+    let (now, events) = shared.with_cloud(|cloud| (cloud.now(), cloud.bus().last_seq()));
+    Json(json!({
+        "status": "ok",
+        "virtual_time": now,
+        "time_scale": shared.clock.scale().factor(),
+        "endpoint": shared.endpoint_url,
+        "events": events,
+    }))
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    follow: bool,
+}
+
+/// The bus as JSON lines (`{"seq": N, "event": {...}}`), from `after`; with `follow`,
+/// the response stays open and carries new events as they are published.
+async fn events(
+    State(endpoint): State<Arc<Endpoint>>,
+    Query(query): Query<EventsQuery>,
+) -> Response {
+    let shared = endpoint.shared.clone();
+    let watch = shared.events.subscribe();
+    let stream = futures_util::stream::unfold(
+        (shared, watch, query.after, query.follow, false),
+        |(shared, mut watch, after, follow, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let batch: Vec<String> = shared.with_cloud(|cloud| {
+                    cloud
+                        .bus()
+                        .since(after)
+                        .take(1_000)
+                        .map(|e| {
+                            let mut line = serde_json::to_string(e).unwrap_or_default();
+                            line.push('\n');
+                            line
+                        })
+                        .collect()
+                });
+                if let Some(last) = batch.last() {
+                    let seq = serde_json::from_str::<Value>(last)
+                        .ok()
+                        .and_then(|v| v["seq"].as_u64())
+                        .unwrap_or(after);
+                    let bytes = Bytes::from(batch.concat());
+                    return Some((
+                        Ok::<Bytes, std::io::Error>(bytes),
+                        (shared, watch, seq, follow, false),
+                    ));
+                }
+                if !follow {
+                    return None;
+                }
+                // Wait for the next publication (or a keep-alive tick).
+                let changed = tokio::time::timeout(Duration::from_secs(15), watch.changed()).await;
+                if let Ok(Err(_)) = changed {
+                    return None;
+                }
+            }
+        },
+    );
+    let mut response = Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    response
+}
+
+async fn fault(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
+    let request: FaultRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"code": "InvalidParameterValue", "message": error.to_string()})),
+            )
+                .into_response();
+        }
+    };
+    match endpoint.shared.apply(Command::Fault(request), true).await {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(error) => (
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+            Json(json!({"code": error.code, "message": error.message})),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,890 @@
+//! Networking as far as fleets need it: VPCs, subnets (a subnet selects a zone, and
+//! hands out private addresses) and security groups (recorded, never enforced), with
+//! the default VPC every account has. The calls: Create/Describe/DeleteVpc(s),
+//! Create/Describe/DeleteSubnet(s), Create/Describe/DeleteSecurityGroup(s) and
+//! AuthorizeSecurityGroupIngress.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use market::{ZoneId, catalog};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cidr::Cidr;
+use crate::cloud::{ACCOUNT_ID, Cloud, REGION, parse, to_json};
+use crate::error::ApiError;
+use crate::filters::{self, Fields, Filter, PageLimits};
+use crate::tags::{self, Tag, TagSpecification, Tags};
+
+/// A VPC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vpc {
+    /// `vpc-...`
+    pub id: String,
+    /// Its address block.
+    pub cidr: Cidr,
+    /// The account's default VPC.
+    pub is_default: bool,
+    /// `vpc-cidr-assoc-...`
+    pub association_id: String,
+    /// `dopt-...`
+    pub dhcp_options_id: String,
+    /// `default` or `dedicated`.
+    pub tenancy: String,
+    /// Its `default` security group.
+    pub default_group: String,
+}
+
+/// A subnet: one zone, one address block inside its VPC's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subnet {
+    /// `subnet-...`
+    pub id: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Its address block.
+    pub cidr: Cidr,
+    /// Its zone.
+    pub zone: ZoneId,
+    /// A default subnet of the default VPC.
+    pub default_for_az: bool,
+    /// Instances get a public address.
+    pub map_public_ip: bool,
+    /// Host numbers in use.
+    pub allocated: BTreeSet<u64>,
+    /// Where the next search for a free host number starts.
+    pub next_host: u64,
+}
+
+/// A security group (rules are recorded, not enforced: local instances share the
+/// host's network).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecurityGroup {
+    /// `sg-...`
+    pub id: String,
+    /// Unique within its VPC.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Ingress permissions as authorised (`IpPermission` JSON).
+    pub ingress: Vec<Value>,
+}
+
+/// Every VPC, subnet and security group.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    /// By id.
+    pub vpcs: BTreeMap<String, Vpc>,
+    /// By id.
+    pub subnets: BTreeMap<String, Subnet>,
+    /// By id.
+    pub groups: BTreeMap<String, SecurityGroup>,
+}
+
+impl Network {
+    /// The zone of a subnet.
+    pub fn subnet_zone(&self, id: &str) -> Option<ZoneId> {
+        self.subnets.get(id).map(|s| s.zone)
+    }
+
+    /// The default VPC's default subnet in `zone`, else any subnet there.
+    pub fn subnet_for_zone(&self, zone: ZoneId) -> Option<&Subnet> {
+        let mut in_zone = self.subnets.values().filter(|s| s.zone == zone);
+        let all: Vec<&Subnet> = in_zone.by_ref().collect();
+        all.iter()
+            .find(|s| s.default_for_az)
+            .or_else(|| all.first())
+            .copied()
+    }
+
+    /// Takes a free private address in `subnet`; `None` when it is full.
+    pub fn allocate_host(&mut self, subnet: &str) -> Option<(u64, std::net::Ipv4Addr)> {
+        let subnet = self.subnets.get_mut(subnet)?;
+        let usable = subnet.cidr.usable();
+        for i in 0..usable {
+            let n = (subnet.next_host + i) % usable;
+            if !subnet.allocated.contains(&n) {
+                subnet.allocated.insert(n);
+                subnet.next_host = n + 1;
+                return subnet.cidr.host(n).map(|ip| (n, ip));
+            }
+        }
+        None
+    }
+
+    /// Returns an address to its subnet.
+    pub fn release_host(&mut self, subnet: &str, n: u64) {
+        if let Some(subnet) = self.subnets.get_mut(subnet) {
+            subnet.allocated.remove(&n);
+        }
+    }
+
+    fn default_vpc(&self) -> Option<&Vpc> {
+        self.vpcs.values().find(|v| v.is_default)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateVpcInput {
+    dry_run: Option<bool>,
+    cidr_block: Option<String>,
+    instance_tenancy: Option<String>,
+    tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeInput {
+    dry_run: Option<bool>,
+    #[serde(default, alias = "VpcIds", alias = "SubnetIds", alias = "GroupIds")]
+    ids: Vec<String>,
+    #[serde(default)]
+    group_names: Vec<String>,
+    #[serde(default)]
+    filters: Vec<Filter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteInput {
+    dry_run: Option<bool>,
+    #[serde(alias = "VpcId", alias = "SubnetId")]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateSubnetInput {
+    dry_run: Option<bool>,
+    vpc_id: Option<String>,
+    cidr_block: Option<String>,
+    availability_zone: Option<String>,
+    availability_zone_id: Option<String>,
+    tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateSecurityGroupInput {
+    dry_run: Option<bool>,
+    group_name: Option<String>,
+    description: Option<String>,
+    vpc_id: Option<String>,
+    tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupRefInput {
+    dry_run: Option<bool>,
+    group_id: Option<String>,
+    group_name: Option<String>,
+    #[serde(default)]
+    ip_permissions: Vec<Value>,
+    ip_protocol: Option<String>,
+    from_port: Option<i64>,
+    to_port: Option<i64>,
+    cidr_ip: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VpcOutput {
+    vpc_id: String,
+    owner_id: &'static str,
+    instance_tenancy: String,
+    cidr_block_association_set: Vec<Value>,
+    is_default: bool,
+    state: &'static str,
+    cidr_block: String,
+    dhcp_options_id: String,
+    tags: Vec<Tag>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubnetOutput {
+    subnet_id: String,
+    subnet_arn: String,
+    state: &'static str,
+    vpc_id: String,
+    cidr_block: String,
+    available_ip_address_count: u64,
+    availability_zone: &'static str,
+    availability_zone_id: &'static str,
+    default_for_az: bool,
+    map_public_ip_on_launch: bool,
+    assign_ipv6_address_on_creation: bool,
+    owner_id: &'static str,
+    tags: Vec<Tag>,
+}
+
+struct WithTags<'a, T> {
+    item: &'a T,
+    tags: Option<&'a Tags>,
+}
+
+impl Fields for WithTags<'_, Vpc> {
+    fn field(&self, name: &str) -> Option<Vec<String>> {
+        let v = self.item;
+        Some(match name {
+            "vpc-id" => vec![v.id.clone()],
+            "cidr" | "cidr-block-association.cidr-block" => vec![v.cidr.to_string()],
+            "cidr-block-association.association-id" => vec![v.association_id.clone()],
+            "cidr-block-association.state" => vec!["associated".to_owned()],
+            "is-default" => vec![v.is_default.to_string()],
+            "state" => vec!["available".to_owned()],
+            "owner-id" => vec![ACCOUNT_ID.to_owned()],
+            "dhcp-options-id" => vec![v.dhcp_options_id.clone()],
+            _ => return None,
+        })
+    }
+    fn tags(&self) -> Option<&Tags> {
+        self.tags
+    }
+}
+
+impl Fields for WithTags<'_, Subnet> {
+    fn field(&self, name: &str) -> Option<Vec<String>> {
+        let s = self.item;
+        let zone = catalog().zone(s.zone);
+        Some(match name {
+            "subnet-id" => vec![s.id.clone()],
+            "vpc-id" => vec![s.vpc_id.clone()],
+            "availability-zone" | "availabilityZone" => vec![zone.name.to_owned()],
+            "availability-zone-id" | "availabilityZoneId" => vec![zone.id.to_owned()],
+            "cidr-block" | "cidr" | "cidrBlock" => vec![s.cidr.to_string()],
+            "default-for-az" | "defaultForAz" => vec![s.default_for_az.to_string()],
+            "map-public-ip-on-launch" => vec![s.map_public_ip.to_string()],
+            "state" => vec!["available".to_owned()],
+            "owner-id" => vec![ACCOUNT_ID.to_owned()],
+            "subnet-arn" => vec![subnet_arn(&s.id)],
+            _ => return None,
+        })
+    }
+    fn tags(&self) -> Option<&Tags> {
+        self.tags
+    }
+}
+
+impl Fields for WithTags<'_, SecurityGroup> {
+    fn field(&self, name: &str) -> Option<Vec<String>> {
+        let g = self.item;
+        Some(match name {
+            "group-id" => vec![g.id.clone()],
+            "group-name" => vec![g.name.clone()],
+            "description" => vec![g.description.clone()],
+            "vpc-id" => vec![g.vpc_id.clone()],
+            "owner-id" => vec![ACCOUNT_ID.to_owned()],
+            _ => return None,
+        })
+    }
+    fn tags(&self) -> Option<&Tags> {
+        self.tags
+    }
+}
+
+fn subnet_arn(id: &str) -> String {
+    format!("arn:aws:ec2:{REGION}:{ACCOUNT_ID}:subnet/{id}")
+}
+
+const VPC_FILTERS: &[&str] = &[
+    "vpc-id",
+    "cidr",
+    "cidr-block-association.cidr-block",
+    "cidr-block-association.association-id",
+    "cidr-block-association.state",
+    "is-default",
+    "state",
+    "owner-id",
+    "dhcp-options-id",
+];
+const SUBNET_FILTERS: &[&str] = &[
+    "subnet-id",
+    "vpc-id",
+    "availability-zone",
+    "availabilityZone",
+    "availability-zone-id",
+    "availabilityZoneId",
+    "cidr-block",
+    "cidr",
+    "cidrBlock",
+    "default-for-az",
+    "defaultForAz",
+    "map-public-ip-on-launch",
+    "state",
+    "owner-id",
+    "subnet-arn",
+];
+const GROUP_FILTERS: &[&str] = &[
+    "group-id",
+    "group-name",
+    "description",
+    "vpc-id",
+    "owner-id",
+];
+
+impl Cloud {
+    /// Creates the default VPC (`172.31.0.0/16`) with a default subnet in every zone.
+    pub(crate) fn create_default_vpc(&mut self) {
+        let Some(cidr) = Cidr::parse("172.31.0.0/16") else {
+            return;
+        };
+        let vpc_id = self.insert_vpc(cidr, true, "default".to_owned());
+        for (i, (zone, _)) in catalog().zones().enumerate() {
+            let Some(block) = cidr.nth_subnet(20, i as u32) else {
+                continue;
+            };
+            let id = self.new_id("subnet");
+            self.network.subnets.insert(
+                id.clone(),
+                Subnet {
+                    id,
+                    vpc_id: vpc_id.clone(),
+                    cidr: block,
+                    zone,
+                    default_for_az: true,
+                    map_public_ip: true,
+                    allocated: BTreeSet::new(),
+                    next_host: 0,
+                },
+            );
+        }
+    }
+
+    fn insert_vpc(&mut self, cidr: Cidr, is_default: bool, tenancy: String) -> String {
+        let id = self.new_id("vpc");
+        let association_id = self.new_id("vpc-cidr-assoc");
+        let dhcp_options_id = self.new_id("dopt");
+        let group_id = self.new_id("sg");
+        self.network.groups.insert(
+            group_id.clone(),
+            SecurityGroup {
+                id: group_id.clone(),
+                name: "default".to_owned(),
+                description: "default VPC security group".to_owned(),
+                vpc_id: id.clone(),
+                ingress: Vec::new(),
+            },
+        );
+        self.network.vpcs.insert(
+            id.clone(),
+            Vpc {
+                id: id.clone(),
+                cidr,
+                is_default,
+                association_id,
+                dhcp_options_id,
+                tenancy,
+                default_group: group_id,
+            },
+        );
+        id
+    }
+
+    fn vpc_output(&self, vpc: &Vpc) -> VpcOutput {
+        VpcOutput {
+            vpc_id: vpc.id.clone(),
+            owner_id: ACCOUNT_ID,
+            instance_tenancy: vpc.tenancy.clone(),
+            cidr_block_association_set: vec![json!({
+                "AssociationId": vpc.association_id,
+                "CidrBlock": vpc.cidr.to_string(),
+                "CidrBlockState": {"State": "associated"}
+            })],
+            is_default: vpc.is_default,
+            state: "available",
+            cidr_block: vpc.cidr.to_string(),
+            dhcp_options_id: vpc.dhcp_options_id.clone(),
+            tags: self.tags.of(&vpc.id).to_list(),
+        }
+    }
+
+    fn subnet_output(&self, subnet: &Subnet) -> SubnetOutput {
+        let zone = catalog().zone(subnet.zone);
+        SubnetOutput {
+            subnet_id: subnet.id.clone(),
+            subnet_arn: subnet_arn(&subnet.id),
+            state: "available",
+            vpc_id: subnet.vpc_id.clone(),
+            cidr_block: subnet.cidr.to_string(),
+            available_ip_address_count: subnet
+                .cidr
+                .usable()
+                .saturating_sub(subnet.allocated.len() as u64),
+            availability_zone: zone.name,
+            availability_zone_id: zone.id,
+            default_for_az: subnet.default_for_az,
+            map_public_ip_on_launch: subnet.map_public_ip,
+            assign_ipv6_address_on_creation: false,
+            owner_id: ACCOUNT_ID,
+            tags: self.tags.of(&subnet.id).to_list(),
+        }
+    }
+
+    pub(crate) fn create_vpc(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: CreateVpcInput = parse(input)?;
+        let text = input
+            .cidr_block
+            .ok_or_else(|| ApiError::missing("CidrBlock"))?;
+        let cidr = Cidr::parse(&text).ok_or_else(|| {
+            ApiError::invalid_value(format!(
+                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+            ))
+        })?;
+        if !(16..=28).contains(&cidr.prefix()) {
+            return Err(ApiError::new(
+                "InvalidVpc.Range",
+                format!("The CIDR '{text}' is invalid."),
+            ));
+        }
+        let tenancy = input
+            .instance_tenancy
+            .unwrap_or_else(|| "default".to_owned());
+        if !matches!(tenancy.as_str(), "default" | "dedicated") {
+            return Err(ApiError::invalid_value(format!(
+                "Value ({tenancy}) for parameter instanceTenancy is invalid."
+            )));
+        }
+        let tags = tags::from_specifications(input.tag_specifications.as_deref(), "vpc")?;
+        if input.dry_run == Some(true) {
+            return Err(ApiError::dry_run());
+        }
+        let id = self.insert_vpc(cidr, false, tenancy);
+        self.tags.put(&id, tags);
+        let vpc = self.network.vpcs.get(&id).cloned();
+        Ok(json!({"Vpc": vpc.map(|v| to_json(&self.vpc_output(&v))).transpose()?}))
+    }
+
+    pub(crate) fn describe_vpcs(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: DescribeInput = parse(input)?;
+        filters::check(&input.filters, VPC_FILTERS)?;
+        dry_run(input.dry_run)?;
+        for id in &input.ids {
+            if !self.network.vpcs.contains_key(id) {
+                return Err(ApiError::new(
+                    "InvalidVpcID.NotFound",
+                    format!("The vpc ID '{id}' does not exist"),
+                ));
+            }
+        }
+        let selected: Vec<VpcOutput> = self
+            .network
+            .vpcs
+            .values()
+            .filter(|v| input.ids.is_empty() || input.ids.contains(&v.id))
+            .filter(|v| {
+                filters::matches(
+                    &input.filters,
+                    &WithTags {
+                        item: *v,
+                        tags: self.tags.get(&v.id),
+                    },
+                )
+            })
+            .map(|v| self.vpc_output(v))
+            .collect();
+        let (page, next) = filters::paginate(
+            selected,
+            input.max_results,
+            input.next_token.as_deref(),
+            PageLimits::new(5, 1000),
+        )?;
+        Ok(json!({"Vpcs": to_json(&page)?, "NextToken": next}))
+    }
+
+    pub(crate) fn delete_vpc(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: DeleteInput = parse(input)?;
+        let id = input.id.ok_or_else(|| ApiError::missing("VpcId"))?;
+        let vpc = self.network.vpcs.get(&id).cloned().ok_or_else(|| {
+            ApiError::new(
+                "InvalidVpcID.NotFound",
+                format!("The vpc ID '{id}' does not exist"),
+            )
+        })?;
+        let has_subnets = self.network.subnets.values().any(|s| s.vpc_id == id);
+        let has_groups = self
+            .network
+            .groups
+            .values()
+            .any(|g| g.vpc_id == id && g.id != vpc.default_group);
+        if has_subnets || has_groups {
+            return Err(ApiError::new(
+                "DependencyViolation",
+                format!("The vpc '{id}' has dependencies and cannot be deleted."),
+            ));
+        }
+        dry_run(input.dry_run)?;
+        self.network.vpcs.remove(&id);
+        self.network.groups.remove(&vpc.default_group);
+        self.tags.forget(&id);
+        self.tags.forget(&vpc.default_group);
+        Ok(json!({}))
+    }
+
+    pub(crate) fn create_subnet(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: CreateSubnetInput = parse(input)?;
+        let vpc_id = input.vpc_id.ok_or_else(|| ApiError::missing("VpcId"))?;
+        let text = input
+            .cidr_block
+            .ok_or_else(|| ApiError::missing("CidrBlock"))?;
+        let vpc = self.network.vpcs.get(&vpc_id).cloned().ok_or_else(|| {
+            ApiError::new(
+                "InvalidVpcID.NotFound",
+                format!("The vpc ID '{vpc_id}' does not exist"),
+            )
+        })?;
+        let cidr = Cidr::parse(&text).ok_or_else(|| {
+            ApiError::invalid_value(format!(
+                "Value ({text}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+            ))
+        })?;
+        if !vpc.cidr.contains(cidr) || !(16..=28).contains(&cidr.prefix()) {
+            return Err(ApiError::new(
+                "InvalidSubnet.Range",
+                format!("The CIDR '{text}' is invalid."),
+            ));
+        }
+        if let Some(other) = self
+            .network
+            .subnets
+            .values()
+            .find(|s| s.vpc_id == vpc_id && s.cidr.overlaps(cidr))
+        {
+            return Err(ApiError::new(
+                "InvalidSubnet.Conflict",
+                format!(
+                    "The CIDR '{text}' conflicts with another subnet ({}).",
+                    other.id
+                ),
+            ));
+        }
+        let zone = match (&input.availability_zone, &input.availability_zone_id) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_combination(
+                    "Only one of AvailabilityZone or AvailabilityZoneId may be given.",
+                ));
+            }
+            (Some(name), None) => catalog().zone_by_name(name),
+            (None, Some(id)) => catalog().zone_by_id(id),
+            // AWS picks a zone; the first zone is ours, so the choice is reproducible.
+            (None, None) => catalog().zones().next().map(|(id, _)| id),
+        };
+        let zone = zone.ok_or_else(|| {
+            let names: Vec<&str> = catalog().zones().map(|(_, z)| z.name).collect();
+            let given = input
+                .availability_zone
+                .or(input.availability_zone_id)
+                .unwrap_or_default();
+            ApiError::invalid_value(format!(
+                "Value ({given}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {}.",
+                names.join(", ")
+            ))
+        })?;
+        let tags = tags::from_specifications(input.tag_specifications.as_deref(), "subnet")?;
+        dry_run(input.dry_run)?;
+        let id = self.new_id("subnet");
+        let subnet = Subnet {
+            id: id.clone(),
+            vpc_id,
+            cidr,
+            zone,
+            default_for_az: false,
+            map_public_ip: false,
+            allocated: BTreeSet::new(),
+            next_host: 0,
+        };
+        self.network.subnets.insert(id.clone(), subnet.clone());
+        self.tags.put(&id, tags);
+        Ok(json!({"Subnet": to_json(&self.subnet_output(&subnet))?}))
+    }
+
+    pub(crate) fn describe_subnets(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: DescribeInput = parse(input)?;
+        filters::check(&input.filters, SUBNET_FILTERS)?;
+        dry_run(input.dry_run)?;
+        for id in &input.ids {
+            if !self.network.subnets.contains_key(id) {
+                return Err(ApiError::new(
+                    "InvalidSubnetID.NotFound",
+                    format!("The subnet ID '{id}' does not exist"),
+                ));
+            }
+        }
+        let selected: Vec<SubnetOutput> = self
+            .network
+            .subnets
+            .values()
+            .filter(|s| input.ids.is_empty() || input.ids.contains(&s.id))
+            .filter(|s| {
+                filters::matches(
+                    &input.filters,
+                    &WithTags {
+                        item: *s,
+                        tags: self.tags.get(&s.id),
+                    },
+                )
+            })
+            .map(|s| self.subnet_output(s))
+            .collect();
+        let (page, next) = filters::paginate(
+            selected,
+            input.max_results,
+            input.next_token.as_deref(),
+            PageLimits::new(5, 1000),
+        )?;
+        Ok(json!({"Subnets": to_json(&page)?, "NextToken": next}))
+    }
+
+    pub(crate) fn delete_subnet(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: DeleteInput = parse(input)?;
+        let id = input.id.ok_or_else(|| ApiError::missing("SubnetId"))?;
+        if !self.network.subnets.contains_key(&id) {
+            return Err(ApiError::new(
+                "InvalidSubnetID.NotFound",
+                format!("The subnet ID '{id}' does not exist"),
+            ));
+        }
+        let in_use = self.instances.iter().any(|(instance, record)| {
+            record.subnet_id == id
+                && self
+                    .world
+                    .engine()
+                    .instance(instance)
+                    .is_some_and(|i| i.state != fleet::InstanceState::Terminated)
+        });
+        if in_use {
+            return Err(ApiError::new(
+                "DependencyViolation",
+                format!("The subnet '{id}' has dependencies and cannot be deleted."),
+            ));
+        }
+        dry_run(input.dry_run)?;
+        self.network.subnets.remove(&id);
+        self.tags.forget(&id);
+        Ok(json!({}))
+    }
+
+    pub(crate) fn create_security_group(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: CreateSecurityGroupInput = parse(input)?;
+        let name = input
+            .group_name
+            .ok_or_else(|| ApiError::missing("GroupName"))?;
+        let description = input
+            .description
+            .ok_or_else(|| ApiError::missing("GroupDescription"))?;
+        let vpc_id = match input.vpc_id {
+            Some(id) => {
+                if !self.network.vpcs.contains_key(&id) {
+                    return Err(ApiError::new(
+                        "InvalidVpcID.NotFound",
+                        format!("The vpc ID '{id}' does not exist"),
+                    ));
+                }
+                id
+            }
+            None => self
+                .network
+                .default_vpc()
+                .map(|v| v.id.clone())
+                .ok_or_else(|| {
+                    ApiError::new("VPCIdNotSpecified", "No default VPC for this user")
+                })?,
+        };
+        if name.is_empty() || name.len() > 255 || name.starts_with("sg-") {
+            return Err(ApiError::invalid_value(format!(
+                "Value ({name}) for parameter GroupName is invalid."
+            )));
+        }
+        if self
+            .network
+            .groups
+            .values()
+            .any(|g| g.vpc_id == vpc_id && g.name == name)
+        {
+            return Err(ApiError::new(
+                "InvalidGroup.Duplicate",
+                format!("The security group '{name}' already exists for VPC '{vpc_id}'"),
+            ));
+        }
+        let tags =
+            tags::from_specifications(input.tag_specifications.as_deref(), "security-group")?;
+        dry_run(input.dry_run)?;
+        let id = self.new_id("sg");
+        self.network.groups.insert(
+            id.clone(),
+            SecurityGroup {
+                id: id.clone(),
+                name,
+                description,
+                vpc_id,
+                ingress: Vec::new(),
+            },
+        );
+        self.tags.put(&id, tags);
+        Ok(json!({
+            "GroupId": id,
+            "Tags": to_json(&self.tags.of(&id).to_list())?,
+            "SecurityGroupArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT_ID}:security-group/{id}"),
+        }))
+    }
+
+    fn group_by_ref(&self, id: Option<&str>, name: Option<&str>) -> Result<String, ApiError> {
+        match (id, name) {
+            (Some(id), _) => self
+                .network
+                .groups
+                .contains_key(id)
+                .then(|| id.to_owned())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "InvalidGroup.NotFound",
+                        format!("The security group '{id}' does not exist"),
+                    )
+                }),
+            (None, Some(name)) => {
+                let default_vpc = self.network.default_vpc().map(|v| v.id.as_str());
+                self.network
+                    .groups
+                    .values()
+                    .find(|g| g.name == name && Some(g.vpc_id.as_str()) == default_vpc)
+                    .map(|g| g.id.clone())
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            "InvalidGroup.NotFound",
+                            format!(
+                                "The security group '{name}' does not exist in default VPC '{}'",
+                                default_vpc.unwrap_or("none")
+                            ),
+                        )
+                    })
+            }
+            (None, None) => Err(ApiError::missing("GroupId")),
+        }
+    }
+
+    pub(crate) fn describe_security_groups(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: DescribeInput = parse(input)?;
+        filters::check(&input.filters, GROUP_FILTERS)?;
+        dry_run(input.dry_run)?;
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        for id in &input.ids {
+            wanted.insert(self.group_by_ref(Some(id), None)?);
+        }
+        for name in &input.group_names {
+            wanted.insert(self.group_by_ref(None, Some(name))?);
+        }
+        let selected: Vec<Value> = self
+            .network
+            .groups
+            .values()
+            .filter(|g| wanted.is_empty() || wanted.contains(&g.id))
+            .filter(|g| {
+                filters::matches(
+                    &input.filters,
+                    &WithTags {
+                        item: *g,
+                        tags: self.tags.get(&g.id),
+                    },
+                )
+            })
+            .map(|g| {
+                json!({
+                    "GroupId": g.id,
+                    "GroupName": g.name,
+                    "Description": g.description,
+                    "VpcId": g.vpc_id,
+                    "OwnerId": ACCOUNT_ID,
+                    "SecurityGroupArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT_ID}:security-group/{}", g.id),
+                    "IpPermissions": g.ingress,
+                    "IpPermissionsEgress": [{
+                        "IpProtocol": "-1",
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                        "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []
+                    }],
+                    "Tags": self.tags.of(&g.id).to_list().iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let (page, next) = filters::paginate(
+            selected,
+            input.max_results,
+            input.next_token.as_deref(),
+            PageLimits::new(5, 1000),
+        )?;
+        Ok(json!({"SecurityGroups": page, "NextToken": next}))
+    }
+
+    pub(crate) fn delete_security_group(&mut self, input: Value) -> Result<Value, ApiError> {
+        let input: GroupRefInput = parse(input)?;
+        let id = self.group_by_ref(input.group_id.as_deref(), input.group_name.as_deref())?;
+        if self.network.vpcs.values().any(|v| v.default_group == id) {
+            return Err(ApiError::new(
+                "CannotDelete",
+                format!(
+                    "the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
+                ),
+            ));
+        }
+        dry_run(input.dry_run)?;
+        self.network.groups.remove(&id);
+        self.tags.forget(&id);
+        Ok(json!({"Return": true, "GroupId": id}))
+    }
+
+    pub(crate) fn authorize_security_group_ingress(
+        &mut self,
+        input: Value,
+    ) -> Result<Value, ApiError> {
+        let input: GroupRefInput = parse(input)?;
+        let id = self.group_by_ref(input.group_id.as_deref(), input.group_name.as_deref())?;
+        let mut permissions = input.ip_permissions;
+        if let Some(protocol) = input.ip_protocol {
+            let mut permission = json!({"IpProtocol": protocol});
+            if let Some(from) = input.from_port {
+                permission["FromPort"] = json!(from);
+            }
+            if let Some(to) = input.to_port {
+                permission["ToPort"] = json!(to);
+            }
+            if let Some(cidr) = input.cidr_ip {
+                permission["IpRanges"] = json!([{"CidrIp": cidr}]);
+            }
+            permissions.push(permission);
+        }
+        if permissions.is_empty() {
+            return Err(ApiError::missing("IpPermissions"));
+        }
+        dry_run(input.dry_run)?;
+        let mut rules = Vec::new();
+        for permission in &permissions {
+            rules.push(json!({
+                "SecurityGroupRuleId": self.new_id("sgr"),
+                "GroupId": id,
+                "GroupOwnerId": ACCOUNT_ID,
+                "IsEgress": false,
+                "IpProtocol": permission.get("IpProtocol").cloned().unwrap_or(Value::Null),
+                "FromPort": permission.get("FromPort").cloned().unwrap_or(Value::Null),
+                "ToPort": permission.get("ToPort").cloned().unwrap_or(Value::Null),
+            }));
+        }
+        if let Some(group) = self.network.groups.get_mut(&id) {
+            group.ingress.extend(permissions);
+        }
+        Ok(json!({"Return": true, "SecurityGroupRules": rules}))
+    }
+}
+
+/// Answers `DryRunOperation` when the flag is set (after the call's own checks).
+pub(crate) fn dry_run(flag: Option<bool>) -> Result<(), ApiError> {
+    if flag == Some(true) {
+        Err(ApiError::dry_run())
+    } else {
+        Ok(())
+    }
+}
