@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: every check CI runs, in order — formatting, clippy with warnings
-//! denied, the architecture invariants, and the tests. Nothing here is CI-specific: a
-//! developer runs the same command before pushing.
+//! denied, the architecture invariants, the Python environment of the AWS CLI tests,
+//! and the tests. Nothing here is CI-specific: a developer runs the same command before
+//! pushing.
 
 use std::process::{Command, ExitCode};
 
@@ -34,7 +35,13 @@ fn ci() -> Result<(), String> {
         "warnings",
     ])?;
     architecture_invariants()?;
-    cargo(&["test", "--workspace", "--locked"])?;
+    // The AWS CLI conformance tests need the CLI from PyPI in a virtual environment;
+    // with SPOTLAB_REQUIRE_AWS_CLI set, a missing one fails them instead of skipping.
+    python_env()?;
+    cargo_with(
+        &["test", "--workspace", "--locked"],
+        &[("SPOTLAB_REQUIRE_AWS_CLI", "1")],
+    )?;
     // Benchmarks must keep compiling even though CI does not time them.
     cargo(&["bench", "--workspace", "--locked", "--no-run"])?;
     Ok(())
@@ -81,10 +88,33 @@ fn architecture_invariants() -> Result<(), String> {
     Ok(())
 }
 
+/// Makes the Python virtual environment of the AWS CLI tests (scripts/python-env.sh).
+fn python_env() -> Result<(), String> {
+    eprintln!("xtask: scripts/python-env.sh");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask lives inside the workspace")?;
+    let status = Command::new("bash")
+        .arg(root.join("scripts/python-env.sh"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("could not run scripts/python-env.sh: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("scripts/python-env.sh failed ({status})"))
+    }
+}
+
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_with(args, &[])
+}
+
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: cargo {}", args.join(" "));
     let status = Command::new(env!("CARGO"))
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("could not run cargo: {e}"))?;
     if status.success() {

@@ -8,10 +8,10 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    FleetLaunchTemplateConfigRequest, FleetLaunchTemplateOverridesRequest,
-    FleetLaunchTemplateSpecificationRequest, Filter, FleetType, RequestLaunchTemplateData,
-    SpotAllocationStrategy, SpotOptionsRequest, TargetCapacitySpecificationRequest,
-    DefaultTargetCapacityType,
+    DefaultTargetCapacityType, Filter, FleetLaunchTemplateConfigRequest,
+    FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
+    RequestLaunchTemplateData, SpotAllocationStrategy, SpotOptionsRequest,
+    TargetCapacitySpecificationRequest,
 };
 use base64::Engine as _;
 use controlplane::{Running, UpConfig};
@@ -33,7 +33,9 @@ async fn cloud(auth: Option<(&str, &str)>) -> Cloud {
         access_key_id: key.to_owned(),
         secret_access_key: secret.to_owned(),
     });
-    let running = controlplane::start(config).await.expect("control plane starts");
+    let running = controlplane::start(config)
+        .await
+        .expect("control plane starts");
     Cloud { running, _dir: dir }
 }
 
@@ -84,7 +86,11 @@ async fn fleet_status(client: &Client, id: &str) -> (String, f64, String) {
 }
 
 /// `(id, type, zone)` of the instances matching both filters.
-async fn running_instances(client: &Client, a: &Filter, b: &Filter) -> Vec<(String, String, String)> {
+async fn running_instances(
+    client: &Client,
+    a: &Filter,
+    b: &Filter,
+) -> Vec<(String, String, String)> {
     let out = client
         .describe_instances()
         .filters(a.clone())
@@ -98,7 +104,9 @@ async fn running_instances(client: &Client, a: &Filter, b: &Filter) -> Vec<(Stri
         .map(|i| {
             (
                 i.instance_id().unwrap_or_default().to_owned(),
-                i.instance_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+                i.instance_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
                 i.placement()
                     .and_then(|p| p.availability_zone())
                     .unwrap_or_default()
@@ -147,7 +155,11 @@ async fn reference_walkthrough_through_the_rust_sdk() {
         .send()
         .await
         .expect("vpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
     let mut subnets = Vec::new();
     for (cidr, zone) in [("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b")] {
         let subnet = ec2
@@ -259,8 +271,10 @@ async fn reference_walkthrough_through_the_rust_sdk() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let pools: std::collections::BTreeSet<(String, String)> =
-        listed.iter().map(|(_, kind, zone)| (kind.clone(), zone.clone())).collect();
+    let pools: std::collections::BTreeSet<(String, String)> = listed
+        .iter()
+        .map(|(_, kind, zone)| (kind.clone(), zone.clone()))
+        .collect();
     let ids: Vec<String> = listed.iter().map(|(id, _, _)| id.clone()).collect();
     assert!(!ids.is_empty(), "instances running");
     assert!(pools.len() <= 2, "at most 2 pools: {pools:?}");
@@ -363,12 +377,7 @@ async fn reference_walkthrough_through_the_rust_sdk() {
     assert!(left.reservations().is_empty());
 
     cloud.running.stop.cancel();
-    cloud
-        .running
-        .done
-        .await
-        .expect("join")
-        .expect("clean stop");
+    cloud.running.done.await.expect("join").expect("clean stop");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,7 +414,10 @@ async fn errors_reach_the_sdk_with_ec2_codes() {
 async fn signatures_are_verified_when_credentials_are_required() {
     let cloud = cloud(Some(("AKIDLOCAL", "local-secret"))).await;
     let good = client(&cloud, "AKIDLOCAL", "local-secret");
-    good.describe_regions().send().await.expect("signed request");
+    good.describe_regions()
+        .send()
+        .await
+        .expect("signed request");
     let wrong_secret = client(&cloud, "AKIDLOCAL", "not-the-secret");
     let err = wrong_secret
         .describe_regions()

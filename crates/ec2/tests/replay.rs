@@ -14,22 +14,49 @@ use simtime::{SimDuration, SimTime};
 
 #[derive(Clone, Debug)]
 enum Op {
-    CreateFleet { target: u32, strategy: usize, request: bool },
-    Modify { fleet: usize, target: u32 },
-    Terminate { instance: usize },
-    Interrupt { fleet: usize, percent: u32, lead_mins: u64 },
-    DropCapacity { zone_b: bool, level: u32 },
-    Delete { fleet: usize, terminate: bool },
+    CreateFleet {
+        target: u32,
+        strategy: usize,
+        request: bool,
+    },
+    Modify {
+        fleet: usize,
+        target: u32,
+    },
+    Terminate {
+        instance: usize,
+    },
+    Interrupt {
+        fleet: usize,
+        percent: u32,
+        lead_mins: u64,
+    },
+    DropCapacity {
+        zone_b: bool,
+        level: u32,
+    },
+    Delete {
+        fleet: usize,
+        terminate: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (1u32..8, 0usize..3, any::<bool>())
-            .prop_map(|(target, strategy, request)| Op::CreateFleet { target, strategy, request }),
+        (1u32..8, 0usize..3, any::<bool>()).prop_map(|(target, strategy, request)| {
+            Op::CreateFleet {
+                target,
+                strategy,
+                request,
+            }
+        }),
         (0usize..4, 0u32..10).prop_map(|(fleet, target)| Op::Modify { fleet, target }),
         (0usize..20).prop_map(|instance| Op::Terminate { instance }),
-        (0usize..4, 1u32..=100, 2u64..6)
-            .prop_map(|(fleet, percent, lead_mins)| Op::Interrupt { fleet, percent, lead_mins }),
+        (0usize..4, 1u32..=100, 2u64..6).prop_map(|(fleet, percent, lead_mins)| Op::Interrupt {
+            fleet,
+            percent,
+            lead_mins
+        }),
         (any::<bool>(), 0u32..3).prop_map(|(zone_b, level)| Op::DropCapacity { zone_b, level }),
         (0usize..4, any::<bool>()).prop_map(|(fleet, terminate)| Op::Delete { fleet, terminate }),
     ]
@@ -82,13 +109,18 @@ fn command(cloud: &Cloud, op: &Op, lt: &str, subnets: &[String]) -> Option<Comma
     let fleets = fleet_ids(cloud);
     let pick = |i: usize| (!fleets.is_empty()).then(|| fleets[i % fleets.len()].clone());
     Some(match op {
-        Op::CreateFleet { target, strategy, request } => {
+        Op::CreateFleet {
+            target,
+            strategy,
+            request,
+        } => {
             let strategy = ["lowest-price", "capacity-optimized", "diversified"][*strategy];
             let overrides: Vec<Value> = subnets
                 .iter()
                 .flat_map(|s| {
-                    [("t2.small", 1.0), ("c5.large", 2.0)]
-                        .map(|(t, w)| json!({"InstanceType": t, "SubnetId": s, "WeightedCapacity": w}))
+                    [("t2.small", 1.0), ("c5.large", 2.0)].map(
+                        |(t, w)| json!({"InstanceType": t, "SubnetId": s, "WeightedCapacity": w}),
+                    )
                 })
                 .collect();
             api(
@@ -113,7 +145,11 @@ fn command(cloud: &Cloud, op: &Op, lt: &str, subnets: &[String]) -> Option<Comma
             let id = live.get(instance % live.len().max(1))?.clone();
             api("TerminateInstances", json!({"InstanceIds": [id]}))
         }
-        Op::Interrupt { fleet, percent, lead_mins } => Command::Fault(FaultRequest::Interrupt {
+        Op::Interrupt {
+            fleet,
+            percent,
+            lead_mins,
+        } => Command::Fault(FaultRequest::Interrupt {
             targets: Targets::Fleet {
                 fleet_id: pick(*fleet)?,
                 percent: *percent,
@@ -136,8 +172,16 @@ fn command(cloud: &Cloud, op: &Op, lt: &str, subnets: &[String]) -> Option<Comma
 fn snapshot(cloud: &mut Cloud) -> Vec<Value> {
     let mut out = Vec::new();
     let fleets = fleet_ids(cloud);
-    out.push(cloud.call("DescribeFleets", json!({})).unwrap_or(Value::Null));
-    out.push(cloud.call("DescribeInstances", json!({})).unwrap_or(Value::Null));
+    out.push(
+        cloud
+            .call("DescribeFleets", json!({}))
+            .unwrap_or(Value::Null),
+    );
+    out.push(
+        cloud
+            .call("DescribeInstances", json!({}))
+            .unwrap_or(Value::Null),
+    );
     out.push(
         cloud
             .call("DescribeSpotInstanceRequests", json!({}))
@@ -175,7 +219,12 @@ fn setup(cloud: &mut Cloud, record: &mut Vec<(SimTime, Command)>) -> (String, Ve
                 json!({"VpcId": vpc_id, "CidrBlock": cidr, "AvailabilityZone": zone}),
             ),
         );
-        subnets.push(subnet["Subnet"]["SubnetId"].as_str().expect("subnet").to_owned());
+        subnets.push(
+            subnet["Subnet"]["SubnetId"]
+                .as_str()
+                .expect("subnet")
+                .to_owned(),
+        );
     }
     let lt = run(
         cloud,

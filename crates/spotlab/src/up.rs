@@ -28,21 +28,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             stop,
             mut done,
         } = controlplane::start(config).await?;
-        {
-            let mut out = std::io::stdout().lock();
-            let url = format!("http://{addr}");
-            writeln!(out, "spotlab up: local cloud at {url}")?;
-            writeln!(
-                out,
-                "  virtual time {started_at} (scale {time_scale}), state in {}, {replayed} command(s) replayed",
-                state_dir.display(),
-            )?;
-            writeln!(
-                out,
-                "  export AWS_ENDPOINT_URL={url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=spotlab AWS_SECRET_ACCESS_KEY=spotlab"
-            )?;
-            out.flush()?;
-        }
+        // Best effort: a closed stdout must not take the cloud down.
+        let url = format!("http://{addr}");
+        let _ = announce(&url, started_at, time_scale, &state_dir, replayed);
         tokio::select! {
             _ = terminate.recv() => {}
             _ = interrupt.recv() => {}
@@ -52,4 +40,25 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         stop.cancel();
         done.await.context("the local cloud stopped")?
     })
+}
+
+fn announce(
+    url: &str,
+    started_at: simtime::SimTime,
+    time_scale: clock::TimeScale,
+    state_dir: &std::path::Path,
+    replayed: usize,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "spotlab up: local cloud at {url}")?;
+    writeln!(
+        out,
+        "  virtual time {started_at} (scale {time_scale}), state in {}, {replayed} command(s) replayed",
+        state_dir.display(),
+    )?;
+    writeln!(
+        out,
+        "  export AWS_ENDPOINT_URL={url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=spotlab AWS_SECRET_ACCESS_KEY=spotlab"
+    )?;
+    out.flush()
 }

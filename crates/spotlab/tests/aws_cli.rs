@@ -1,0 +1,127 @@
+//! The AWS CLI against `spotlab up`: the reference walkthrough's EC2 commands (steps 5
+//! to 11) run verbatim by `tests/aws-cli/walkthrough.sh`, including a Python program
+//! using boto3 and IMDSv2 as user data that must see its interruption notice and exit
+//! cleanly before termination.
+//!
+//! The AWS CLI comes from PyPI into a virtual environment made by
+//! `scripts/python-env.sh` (`cargo xtask ci` runs it and sets `SPOTLAB_REQUIRE_AWS_CLI`,
+//! which makes a missing environment a failure rather than a skip).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/spotlab sits two levels below the root")
+        .to_owned()
+}
+
+fn venv() -> Option<PathBuf> {
+    let dir = std::env::var_os("SPOTLAB_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/spotlab-venv"));
+    dir.join("bin/aws").exists().then_some(dir)
+}
+
+/// `spotlab up` on a free port; stopped (SIGTERM) when dropped.
+struct Up {
+    child: Child,
+    url: String,
+}
+
+impl Up {
+    fn start(state: &Path) -> Up {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+            .args([
+                "up",
+                "--listen",
+                "127.0.0.1:0",
+                "--time-scale",
+                "60",
+                "--seed",
+                "3",
+            ])
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spotlab up starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .expect("spotlab up prints its address");
+        // Keep draining what it prints.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Up { child, url }
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn reference_walkthrough_with_the_aws_cli() {
+    let Some(venv) = venv() else {
+        assert!(
+            std::env::var_os("SPOTLAB_REQUIRE_AWS_CLI").is_none(),
+            "SPOTLAB_REQUIRE_AWS_CLI is set but there is no virtual environment with the AWS CLI; run scripts/python-env.sh"
+        );
+        eprintln!("skipped: no AWS CLI environment (scripts/python-env.sh makes one)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("work dir");
+    let up = Up::start(&state);
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws-cli");
+    let output = Command::new("bash")
+        .arg(here.join("walkthrough.sh"))
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", dir.path())
+        .env("AWS_ENDPOINT_URL", &up.url)
+        .env("SPOTLAB_ENDPOINT", &up.url)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "spotlab")
+        .env("AWS_SECRET_ACCESS_KEY", "spotlab")
+        .env("AWS_PAGER", "")
+        .env("WORKDIR", &work)
+        .env("STATE_DIR", &state)
+        .env("SPOTLAB", env!("CARGO_BIN_EXE_spotlab"))
+        .env("HERE", &here)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("walkthrough passed"),
+        "walkthrough failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+    // The run's checks, for the test log.
+    println!("{stdout}");
+    drop(up);
+}
