@@ -122,6 +122,6 @@ fn reference_walkthrough_with_the_aws_cli() {
         output.status
     );
     // The run's checks, for the test log.
-    println!("{stdout}");
+    eprintln!("{stdout}");
     drop(up);
 }
