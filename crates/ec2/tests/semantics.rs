@@ -549,7 +549,7 @@ fn a_hibernated_instance_stays_frozen_until_its_fleet_needs_it_again() {
         c.runtime(&instance).expect("runtime").goal,
         ec2::ProcessGoal::Frozen
     );
-    assert_eq!(instance_ids(&mut c, "stopped"), [id.clone()]);
+    assert_eq!(instance_ids(&mut c, "stopped"), std::slice::from_ref(&id));
     // The fleet replaced it; when the replacement goes, the hibernated one resumes.
     let replacement = instance_ids(&mut c, "running").remove(0);
     ok(
