@@ -41,6 +41,8 @@ pub struct Endpoint {
     pub shared: Arc<Shared>,
     /// Credentials requests must be signed with, if any.
     pub require_auth: Option<Credentials>,
+    /// Cancelled when the cloud stops: long-lived responses (event follows) end.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// The endpoint's routes.
@@ -207,43 +209,51 @@ async fn events(
 ) -> Response {
     let shared = endpoint.shared.clone();
     let watch = shared.events.subscribe();
+    let stop = endpoint.stop.clone();
     let stream = futures_util::stream::unfold(
         (shared, watch, query.after, query.follow, false),
-        |(shared, mut watch, after, follow, done)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                let batch: Vec<String> = shared.with_cloud(|cloud| {
-                    cloud
-                        .bus()
-                        .since(after)
-                        .take(1_000)
-                        .map(|e| {
-                            let mut line = serde_json::to_string(e).unwrap_or_default();
-                            line.push('\n');
-                            line
-                        })
-                        .collect()
-                });
-                if let Some(last) = batch.last() {
-                    let seq = serde_json::from_str::<Value>(last)
-                        .ok()
-                        .and_then(|v| v["seq"].as_u64())
-                        .unwrap_or(after);
-                    let bytes = Bytes::from(batch.concat());
-                    return Some((
-                        Ok::<Bytes, std::io::Error>(bytes),
-                        (shared, watch, seq, follow, false),
-                    ));
-                }
-                if !follow {
+        move |(shared, mut watch, after, follow, done)| {
+            let stop = stop.clone();
+            async move {
+                if done {
                     return None;
                 }
-                // Wait for the next publication (or a keep-alive tick).
-                let changed = tokio::time::timeout(Duration::from_secs(15), watch.changed()).await;
-                if let Ok(Err(_)) = changed {
-                    return None;
+                loop {
+                    let batch: Vec<String> = shared.with_cloud(|cloud| {
+                        cloud
+                            .bus()
+                            .since(after)
+                            .take(1_000)
+                            .map(|e| {
+                                let mut line = serde_json::to_string(e).unwrap_or_default();
+                                line.push('\n');
+                                line
+                            })
+                            .collect()
+                    });
+                    if let Some(last) = batch.last() {
+                        let seq = serde_json::from_str::<Value>(last)
+                            .ok()
+                            .and_then(|v| v["seq"].as_u64())
+                            .unwrap_or(after);
+                        let bytes = Bytes::from(batch.concat());
+                        return Some((
+                            Ok::<Bytes, std::io::Error>(bytes),
+                            (shared, watch, seq, follow, false),
+                        ));
+                    }
+                    if !follow {
+                        return None;
+                    }
+                    // Wait for the next publication (or a keep-alive tick), or the end.
+                    tokio::select! {
+                        changed = tokio::time::timeout(Duration::from_secs(15), watch.changed()) => {
+                            if let Ok(Err(_)) = changed {
+                                return None;
+                            }
+                        }
+                        () = stop.cancelled() => return None,
+                    }
                 }
             }
         },

@@ -164,10 +164,13 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
         last_seq: rebuilt.last_seq,
     });
     let stop = CancellationToken::new();
+    // The journal outlives everything that could still apply a command.
+    let journal_stop = CancellationToken::new();
     let journal = tokio::spawn(shared::journal_writer(
         store.clone(),
         channels.journal,
         channels.durable,
+        journal_stop.clone(),
     ));
     let mut supervisor = processes::Supervisor::new(shared.clone())?;
     supervisor.recover().await;
@@ -176,6 +179,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
     let endpoint = Arc::new(http::Endpoint {
         shared: shared.clone(),
         require_auth: config.require_auth.clone(),
+        stop: stop.clone(),
     });
     let app = http::app(endpoint);
     let server_stop = stop.clone();
@@ -193,6 +197,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
         let _ = supervisor.await;
         drop(shared);
         // Everything that could journal has stopped; the writer drains and ends.
+        journal_stop.cancel();
         let journaled = journal.await;
         served.context("endpoint task")?.context("endpoint")?;
         journaled.context("journal task")??;

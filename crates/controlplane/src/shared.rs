@@ -187,13 +187,22 @@ pub fn answer_digest(result: &Result<Value, ApiError>) -> u64 {
 
 /// Persists journaled commands in order, as many per transaction as are waiting, and
 /// reports the last durable sequence number. Stops (dropping `durable`, which fails
-/// every waiter) if the database refuses a write.
+/// every waiter) if the database refuses a write, or once `stop` is cancelled and what
+/// was sent before has been written.
 pub async fn journal_writer(
     store: Arc<Store>,
     mut commands: mpsc::UnboundedReceiver<(u64, Recorded)>,
     durable: watch::Sender<u64>,
+    stop: tokio_util::sync::CancellationToken,
 ) -> Result<(), StoreError> {
-    while let Some(first) = commands.recv().await {
+    loop {
+        let first = tokio::select! {
+            first = commands.recv() => first,
+            () = stop.cancelled() => commands.try_recv().ok(),
+        };
+        let Some(first) = first else {
+            return Ok(());
+        };
         let mut batch = vec![first];
         while let Ok(more) = commands.try_recv() {
             batch.push(more);
@@ -205,5 +214,4 @@ pub async fn journal_writer(
             .map_err(|e| StoreError::Io(e.to_string()))??;
         durable.send_replace(last);
     }
-    Ok(())
 }

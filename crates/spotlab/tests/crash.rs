@@ -36,6 +36,14 @@ struct Up {
     url: String,
 }
 
+impl Drop for Up {
+    /// A failed assertion must not leave the cloud running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(state: &Path, listen: Option<&str>) -> Up {
     let mut command = Command::new(env!("CARGO_BIN_EXE_spotlab"));
     command
@@ -399,6 +407,7 @@ async fn killed_at_any_moment_the_cloud_recovers_without_orphans_or_double_launc
     // A clean stop takes every instance's processes down.
     let _ = Command::new("kill").arg(up.child.id().to_string()).status();
     let status = up.child.wait().expect("stopped");
+    drop(up);
     assert!(status.success(), "spotlab up exited with {status}");
     let left = marked(&uid);
     assert!(
