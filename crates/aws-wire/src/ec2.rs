@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::model::{Member, Model, Scalar, Shape, ShapeId};
+use crate::model::{Member, Model, Scalar, Shape, ShapeId, find_member};
 
 /// Why a request did not fit its operation's input shape. Each is an EC2 client error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,18 +89,18 @@ fn decode(model: &Model, shape: ShapeId, value: &Value, path: &str) -> Result<Va
             let mut used = 0;
             for member in members {
                 let wire = member.ec2_query_name();
-                if let Some(sent) = given.get(&wire) {
+                if let Some(sent) = given.get(wire) {
                     used += 1;
                     out.insert(
                         member.name.clone(),
-                        decode(model, member.shape, sent, &join(path, &wire))?,
+                        decode(model, member.shape, sent, &join(path, wire))?,
                     );
                 }
             }
             if used < given.len() {
                 let unknown = given
                     .keys()
-                    .find(|key| !members.iter().any(|m| &m.ec2_query_name() == *key))
+                    .find(|key| !members.iter().any(|m| m.ec2_query_name() == key.as_str()))
                     .map(|key| join(path, key))
                     .unwrap_or_default();
                 return Err(InputError::UnknownParameter(unknown));
@@ -175,6 +175,26 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// Where in an answer the writer is, built on the stack and rendered only for an error
+/// (answers can hold thousands of values; naming each one would cost more than
+/// writing it).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => join(&parent.render(), key),
+            Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
 /// Renders a successful answer: `value` is JSON of the operation's output shape.
 pub fn encode_output(
     model: &Model,
@@ -191,7 +211,7 @@ pub fn encode_output(
     if let Some(shape) = output {
         match (model.shape(shape), value) {
             (Shape::Structure { members, .. }, Value::Object(map)) => {
-                write_members(model, members, map, "", &mut xml)?;
+                write_members(model, members, map, &Path::Root, &mut xml)?;
             }
             (_, Value::Null) => {}
             _ => {
@@ -210,78 +230,79 @@ fn write_members(
     model: &Model,
     members: &[Member],
     map: &Map<String, Value>,
-    path: &str,
+    path: &Path<'_>,
     xml: &mut String,
 ) -> Result<(), OutputError> {
     for (key, value) in map {
         if value.is_null() {
             continue;
         }
-        let member = members
-            .iter()
-            .find(|m| &m.name == key)
-            .ok_or_else(|| OutputError {
-                path: join(path, key),
-                reason: "no such member".to_owned(),
-            })?;
-        write_member(model, member, value, &join(path, key), xml)?;
+        let here = Path::Key(path, key);
+        let member = find_member(members, key).ok_or_else(|| OutputError {
+            path: here.render(),
+            reason: "no such member".to_owned(),
+        })?;
+        write_member(
+            model,
+            member.shape,
+            member.xml_name(),
+            member.flattened,
+            value,
+            &here,
+            xml,
+        )?;
     }
     Ok(())
 }
 
+/// Writes one member: a list as `<name><item>...</item></name>` (or repeated `<name>`
+/// when flattened), anything else as `<name>...</name>`.
 fn write_member(
     model: &Model,
-    member: &Member,
+    shape: ShapeId,
+    name: &str,
+    flattened_member: bool,
     value: &Value,
-    path: &str,
+    path: &Path<'_>,
     xml: &mut String,
 ) -> Result<(), OutputError> {
-    let name = member.xml_name();
-    match model.shape(member.shape) {
-        Shape::List {
-            member: element,
-            flattened,
-        } => {
-            let Value::Array(items) = value else {
-                return Err(OutputError {
-                    path: path.to_owned(),
-                    reason: "expected a list".to_owned(),
-                });
-            };
-            if *flattened || member.flattened {
-                for (i, item) in items.iter().enumerate() {
-                    let element = Member {
-                        name: name.to_owned(),
-                        shape: element.shape,
-                        location_name: Some(name.to_owned()),
-                        query_name: None,
-                        flattened: false,
-                    };
-                    write_member(model, &element, item, &format!("{path}[{i}]"), xml)?;
-                }
-                return Ok(());
-            }
-            if items.is_empty() {
-                let _ = write!(xml, "<{name}/>");
-                return Ok(());
-            }
-            let _ = write!(xml, "<{name}>");
-            let item_name = element.location_name.as_deref().unwrap_or("member");
-            for (i, item) in items.iter().enumerate() {
-                write_value(
-                    model,
-                    element.shape,
-                    item_name,
-                    item,
-                    &format!("{path}[{i}]"),
-                    xml,
-                )?;
-            }
-            let _ = write!(xml, "</{name}>");
-            Ok(())
+    let Shape::List {
+        member: element,
+        flattened,
+    } = model.shape(shape)
+    else {
+        return write_value(model, shape, name, value, path, xml);
+    };
+    let Value::Array(items) = value else {
+        return Err(OutputError {
+            path: path.render(),
+            reason: "expected a list".to_owned(),
+        });
+    };
+    if *flattened || flattened_member {
+        for (i, item) in items.iter().enumerate() {
+            write_value(model, element.shape, name, item, &Path::Index(path, i), xml)?;
         }
-        _ => write_value(model, member.shape, name, value, path, xml),
+        return Ok(());
     }
+    if items.is_empty() {
+        let _ = write!(xml, "<{name}/>");
+        return Ok(());
+    }
+    let _ = write!(xml, "<{name}>");
+    let item_name = element.location_name.as_deref().unwrap_or("member");
+    for (i, item) in items.iter().enumerate() {
+        write_value(
+            model,
+            element.shape,
+            item_name,
+            item,
+            &Path::Index(path, i),
+            xml,
+        )?;
+    }
+    let _ = write!(xml, "</{name}>");
+    Ok(())
 }
 
 fn write_value(
@@ -289,11 +310,11 @@ fn write_value(
     shape: ShapeId,
     name: &str,
     value: &Value,
-    path: &str,
+    path: &Path<'_>,
     xml: &mut String,
 ) -> Result<(), OutputError> {
     let wrong = |expected: &str| OutputError {
-        path: path.to_owned(),
+        path: path.render(),
         reason: format!("expected {expected}, found {value}"),
     };
     match model.shape(shape) {
@@ -305,17 +326,8 @@ fn write_value(
             write_members(model, members, map, path, xml)?;
             let _ = write!(xml, "</{name}>");
         }
-        Shape::List { .. } => {
-            // A list directly inside a list: wrap it as its own member.
-            let member = Member {
-                name: name.to_owned(),
-                shape,
-                location_name: Some(name.to_owned()),
-                query_name: None,
-                flattened: false,
-            };
-            write_member(model, &member, value, path, xml)?;
-        }
+        // A list directly inside a list: wrap it as its own member.
+        Shape::List { .. } => write_member(model, shape, name, false, value, path, xml)?,
         Shape::Scalar(scalar) => {
             let text = scalar_text(*scalar, value).ok_or_else(|| wrong(expectation(*scalar)))?;
             let _ = write!(xml, "<{name}>{}</{name}>", escape(&text));
@@ -384,7 +396,7 @@ pub fn conform(model: &Model, shape: ShapeId, value: &Value) -> Value {
         (Shape::Structure { members, .. }, Value::Object(map)) => Value::Object(
             map.iter()
                 .filter_map(|(key, v)| {
-                    let member = members.iter().find(|m| &m.name == key)?;
+                    let member = find_member(members, key)?;
                     Some((key.clone(), conform(model, member.shape, v)))
                 })
                 .collect(),

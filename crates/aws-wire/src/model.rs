@@ -53,9 +53,41 @@ pub struct Member {
     pub query_name: Option<String>,
     /// A flattened list (no wrapper element).
     pub flattened: bool,
+    /// The parameter name in EC2 query requests, derived once (see
+    /// [`Member::ec2_query_name`]).
+    ec2_name: String,
 }
 
 impl Member {
+    /// A member as the model defines it.
+    pub fn new(
+        name: &str,
+        shape: ShapeId,
+        location_name: Option<String>,
+        query_name: Option<String>,
+        flattened: bool,
+    ) -> Member {
+        let ec2_name = match (&query_name, &location_name) {
+            (Some(query), _) => query.clone(),
+            (None, Some(location)) => {
+                let mut chars = location.chars();
+                match chars.next() {
+                    Some(first) => first.to_uppercase().chain(chars).collect(),
+                    None => name.to_owned(),
+                }
+            }
+            (None, None) => name.to_owned(),
+        };
+        Member {
+            name: name.to_owned(),
+            shape,
+            location_name,
+            query_name,
+            flattened,
+            ec2_name,
+        }
+    }
+
     /// The element name in XML responses: `locationName`, else the member name.
     pub fn xml_name(&self) -> &str {
         self.location_name.as_deref().unwrap_or(&self.name)
@@ -63,20 +95,8 @@ impl Member {
 
     /// The parameter name in EC2 query requests: `queryName`, else `locationName` with
     /// its first letter upper-cased, else the member name.
-    pub fn ec2_query_name(&self) -> String {
-        if let Some(query) = &self.query_name {
-            return query.clone();
-        }
-        match &self.location_name {
-            Some(location) => {
-                let mut chars = location.chars();
-                match chars.next() {
-                    Some(first) => first.to_uppercase().chain(chars).collect(),
-                    None => self.name.clone(),
-                }
-            }
-            None => self.name.clone(),
-        }
+    pub fn ec2_query_name(&self) -> &str {
+        &self.ec2_name
     }
 }
 
@@ -85,7 +105,7 @@ impl Member {
 pub enum Shape {
     /// A structure: named members, some required.
     Structure {
-        /// Members, sorted by name.
+        /// Members, sorted by name (see [`find_member`]).
         members: Vec<Member>,
         /// Names of the required members.
         required: Vec<String>,
@@ -218,13 +238,13 @@ impl Model {
                 .ok_or_else(|| ModelError::MissingShape(name.to_owned()))
         };
         let member = |name: &str, raw: &RawMember| -> Result<Member, ModelError> {
-            Ok(Member {
-                name: name.to_owned(),
-                shape: lookup(&raw.shape)?,
-                location_name: raw.location_name.clone(),
-                query_name: raw.query_name.clone(),
-                flattened: raw.flattened,
-            })
+            Ok(Member::new(
+                name,
+                lookup(&raw.shape)?,
+                raw.location_name.clone(),
+                raw.query_name.clone(),
+                raw.flattened,
+            ))
         };
         let mut shapes = Vec::with_capacity(names.len());
         for name in &names {
@@ -316,6 +336,14 @@ impl Model {
             .ok()
             .map(ShapeId)
     }
+}
+
+/// The member of a structure named `name` (members are sorted by name).
+pub fn find_member<'a>(members: &'a [Member], name: &str) -> Option<&'a Member> {
+    members
+        .binary_search_by(|m| m.name.as_str().cmp(name))
+        .ok()
+        .map(|i| &members[i])
 }
 
 #[cfg(test)]

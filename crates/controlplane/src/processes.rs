@@ -206,12 +206,13 @@ impl Supervisor {
         }
     }
 
-    /// Starts an instance's metadata service and its user data.
+    /// Starts an instance's metadata service and its user data. An instance without
+    /// user data runs nothing, so nothing could reach a metadata service: none starts.
     async fn start(&mut self, id: &InstanceId, user_data: Option<&str>) {
         let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
-        if entry.imds.is_none() {
+        if entry.imds.is_none() && user_data.is_some() {
             match imds::start(self.shared.clone(), id.clone(), None).await {
                 Ok(server) => {
                     entry.record.imds_port = Some(server.port());

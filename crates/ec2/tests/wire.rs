@@ -38,7 +38,7 @@ fn generate(
                 if rng.random_range(0..3) != 0 {
                     continue;
                 }
-                let wire = join(&member.ec2_query_name());
+                let wire = join(member.ec2_query_name());
                 if let Some(value) = generate(model, member.shape, &wire, depth + 1, rng, pairs) {
                     out.insert(member.name.clone(), value);
                 }
