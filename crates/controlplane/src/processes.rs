@@ -83,27 +83,26 @@ impl Supervisor {
         }
         let mut adopted = 0;
         for id in known.iter().map(|s| InstanceId::new(s.as_str())) {
-            if let Some(entry) = self.entries.get_mut(&id)
-                && entry.record.started
-                && !entry.record.finished
-                && !entry.record.stopped_by_host
-            {
-                if found.contains_key(id.as_str()) {
-                    adopted += 1;
-                    // Its processes were told this port: serve it there again.
-                    if let Some(port) = entry.record.imds_port {
-                        match imds::start(self.shared.clone(), id.clone(), Some(port)).await {
-                            Ok(server) => entry.imds = Some(server),
-                            Err(error) => {
-                                tracing::error!(instance = %id, port, %error, "cannot serve the metadata service again")
-                            }
-                        }
+            let Some(entry) = self.entries.get_mut(&id) else {
+                continue;
+            };
+            if !entry.record.started || entry.record.finished || entry.record.stopped_by_host {
+                continue;
+            }
+            if !found.contains_key(id.as_str()) {
+                tracing::info!(instance = %id, "its processes ended while the control plane was down");
+                continue;
+            }
+            adopted += 1;
+            // Its processes were told this port: serve it there again.
+            if let Some(port) = entry.record.imds_port {
+                match imds::start(self.shared.clone(), id.clone(), Some(port)).await {
+                    Ok(server) => entry.imds = Some(server),
+                    Err(error) => {
+                        tracing::error!(instance = %id, port, %error, "cannot serve the metadata service again")
                     }
-                } else {
-                    tracing::info!(instance = %id, "its processes ended while the control plane was down");
                 }
             }
-            self.reconcile(&id).await;
         }
         if adopted > 0 {
             tracing::info!(
@@ -111,6 +110,8 @@ impl Supervisor {
                 "adopted instance processes that outlived the control plane"
             );
         }
+        self.reconcile_all(known.iter().map(|s| InstanceId::new(s.as_str())))
+            .await;
     }
 
     /// Reconciles instances as changes arrive, until `shutdown`.
@@ -122,10 +123,12 @@ impl Supervisor {
         loop {
             tokio::select! {
                 batch = changes.recv() => match batch {
-                    Some(batch) => {
-                        for id in batch {
-                            self.reconcile(&id).await;
+                    Some(mut batch) => {
+                        // Take whatever else is waiting, to act on it in one pass.
+                        while let Ok(more) = changes.try_recv() {
+                            batch.extend(more);
                         }
+                        self.reconcile_all(batch).await;
                     }
                     None => break,
                 },
@@ -135,20 +138,56 @@ impl Supervisor {
         self.shutdown().await;
     }
 
-    fn persist(&self, id: &InstanceId) {
-        if let Some(entry) = self.entries.get(id)
-            && let Err(error) = self.shared.store.put_process(id.as_str(), &entry.record)
-        {
-            tracing::error!(instance = %id, %error, "cannot record the instance's processes");
+    /// Brings instances' processes to their goals. Records change in memory and are
+    /// written in one transaction per phase: first what is about to start (so a crash
+    /// can never start it twice), then what was started and signalled.
+    async fn reconcile_all(&mut self, ids: impl IntoIterator<Item = InstanceId>) {
+        let mut dirty = BTreeSet::new();
+        let mut starts = Vec::new();
+        // One scan of /proc serves every instance that goes in this pass.
+        let mut marked = None;
+        for id in ids {
+            if let Some(user_data) = self.reconcile(&id, &mut dirty, &mut marked) {
+                starts.push((id, user_data));
+            }
+        }
+        for (id, user_data) in &starts {
+            self.prepare_start(id, user_data.is_some()).await;
+            dirty.insert(id.clone());
+        }
+        self.flush(&mut dirty);
+        for (id, user_data) in &starts {
+            self.start(id, user_data.as_deref());
+            dirty.insert(id.clone());
+        }
+        self.flush(&mut dirty);
+    }
+
+    /// Writes the records of `dirty` instances in one transaction.
+    fn flush(&self, dirty: &mut BTreeSet<InstanceId>) {
+        let batch: Vec<(String, ProcessRecord)> = dirty
+            .iter()
+            .filter_map(|id| {
+                self.entries
+                    .get(id)
+                    .map(|e| (id.to_string(), e.record.clone()))
+            })
+            .collect();
+        dirty.clear();
+        if let Err(error) = self.shared.store.put_processes(&batch) {
+            tracing::error!(%error, instances = batch.len(), "cannot record instances' processes");
         }
     }
 
-    /// Brings one instance's processes to its goal.
-    async fn reconcile(&mut self, id: &InstanceId) {
-        let runtime = self.shared.with_cloud(|cloud| cloud.runtime(id));
-        let Some(runtime) = runtime else {
-            return;
-        };
+    /// Acts on one instance's goal. Returns its user data when it must start (at
+    /// first boot, or again after a clean shutdown of the host).
+    fn reconcile(
+        &mut self,
+        id: &InstanceId,
+        dirty: &mut BTreeSet<InstanceId>,
+        marked: &mut Option<BTreeMap<String, Vec<i32>>>,
+    ) -> Option<Option<String>> {
+        let runtime = self.shared.with_cloud(|cloud| cloud.runtime(id))?;
         let entry = self.entries.entry(id.clone()).or_insert_with(|| Entry {
             record: ProcessRecord::default(),
             imds: None,
@@ -161,18 +200,19 @@ impl Supervisor {
                     entry.record = ProcessRecord::default();
                 }
                 if !entry.record.started {
-                    self.start(id, runtime.user_data.as_deref()).await;
-                } else if entry.record.frozen {
+                    return Some(runtime.user_data);
+                }
+                if entry.record.frozen {
                     signal_group(entry.record.pgid, Signal::SIGCONT);
                     entry.record.frozen = false;
-                    self.persist(id);
+                    dirty.insert(id.clone());
                 }
             }
             ProcessGoal::Frozen => {
                 if entry.record.started && !entry.record.finished && !entry.record.frozen {
                     signal_group(entry.record.pgid, Signal::SIGSTOP);
                     entry.record.frozen = true;
-                    self.persist(id);
+                    dirty.insert(id.clone());
                 }
             }
             ProcessGoal::Ending { .. } => {
@@ -183,36 +223,41 @@ impl Supervisor {
                     }
                     signal_group(entry.record.pgid, Signal::SIGTERM);
                     entry.record.term_sent = true;
-                    self.persist(id);
+                    dirty.insert(id.clone());
                 }
             }
             ProcessGoal::Gone => {
                 if entry.record.started && !entry.record.finished {
                     signal_group(entry.record.pgid, Signal::SIGKILL);
-                    let marked = procscan::scan(&self.shared.cloud_uid);
-                    if let Some(pids) = marked.get(id.as_str()) {
-                        kill_pids(pids);
+                    if entry.record.pgid.is_some() {
+                        // Processes that left the group still carry the mark.
+                        let marked =
+                            marked.get_or_insert_with(|| procscan::scan(&self.shared.cloud_uid));
+                        if let Some(pids) = marked.get(id.as_str()) {
+                            kill_pids(pids);
+                        }
                     }
                     entry.record.finished = true;
                     entry.record.frozen = false;
-                    self.persist(id);
+                    dirty.insert(id.clone());
                 }
-                if let Some(entry) = self.entries.get_mut(id)
-                    && let Some(server) = entry.imds.take()
-                {
+                if let Some(server) = entry.imds.take() {
                     server.stop();
                 }
             }
         }
+        None
     }
 
-    /// Starts an instance's metadata service and its user data. An instance without
-    /// user data runs nothing, so nothing could reach a metadata service: none starts.
-    async fn start(&mut self, id: &InstanceId, user_data: Option<&str>) {
+    /// The first half of a start, before anything runs: the instance's metadata
+    /// service (only when there is user data: an instance that runs nothing has no
+    /// client for it) and the record that it started, so a crash from here on never
+    /// runs it twice.
+    async fn prepare_start(&mut self, id: &InstanceId, has_user_data: bool) {
         let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
-        if entry.imds.is_none() && user_data.is_some() {
+        if entry.imds.is_none() && has_user_data {
             match imds::start(self.shared.clone(), id.clone(), None).await {
                 Ok(server) => {
                     entry.record.imds_port = Some(server.port());
@@ -223,9 +268,11 @@ impl Supervisor {
                 }
             }
         }
-        // Recorded before anything runs: a crash from here on never runs it twice.
         entry.record.started = true;
-        self.persist(id);
+    }
+
+    /// The second half: runs the user data.
+    fn start(&mut self, id: &InstanceId, user_data: Option<&str>) {
         let dir = self.shared.state_dir.join("instances").join(id.as_str());
         let port = self.entries.get(id).and_then(|e| e.record.imds_port);
         let pgid = match spawn(&self.shared, id, &dir, user_data, port) {
@@ -239,7 +286,6 @@ impl Supervisor {
         if let Some(entry) = self.entries.get_mut(id) {
             entry.record.pgid = pgid;
         }
-        self.persist(id);
     }
 
     /// Stops every instance's processes: SIGTERM, a grace period, SIGKILL. They boot
@@ -272,6 +318,7 @@ impl Supervisor {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let marked = procscan::scan(&self.shared.cloud_uid);
+        let mut dirty = BTreeSet::new();
         for id in &running {
             if let Some(entry) = self.entries.get_mut(id) {
                 signal_group(entry.record.pgid, Signal::SIGKILL);
@@ -283,9 +330,10 @@ impl Supervisor {
                 if let Some(server) = entry.imds.take() {
                     server.stop();
                 }
+                dirty.insert(id.clone());
             }
-            self.persist(id);
         }
+        self.flush(&mut dirty);
         if !running.is_empty() {
             tracing::info!(instances = running.len(), "stopped instance processes");
         }

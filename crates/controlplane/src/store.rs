@@ -200,11 +200,23 @@ impl Store {
 
     /// Writes one instance's process record.
     pub fn put_process(&self, instance: &str, record: &ProcessRecord) -> Result<(), StoreError> {
-        let bytes = encode(record)?;
+        self.put_processes(&[(instance.to_owned(), record.clone())])
+    }
+
+    /// Writes instances' process records in one transaction.
+    pub fn put_processes(&self, batch: &[(String, ProcessRecord)]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         let txn = self.db.begin_write().map_err(io)?;
         {
             let mut table = txn.open_table(PROCESSES).map_err(io)?;
-            table.insert(instance, bytes.as_slice()).map_err(io)?;
+            for (instance, record) in batch {
+                let bytes = encode(record)?;
+                table
+                    .insert(instance.as_str(), bytes.as_slice())
+                    .map_err(io)?;
+            }
         }
         txn.commit().map_err(io)
     }
