@@ -29,6 +29,8 @@ mod imds;
 mod instances;
 mod network;
 mod runtime;
+mod security_groups;
+mod spot_requests;
 mod tagging;
 mod tags;
 mod templates;
