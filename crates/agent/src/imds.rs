@@ -58,6 +58,19 @@ pub enum ImdsError {
     BadEndpoint(String),
 }
 
+impl ImdsError {
+    /// Whether trying again may succeed: the service did not answer in time, refused
+    /// the connection, or answered 5xx. A busy host booting many instances at once can
+    /// be slow to answer its first requests.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ImdsError::Unreachable { .. } => true,
+            ImdsError::Status { status, .. } => *status >= 500,
+            ImdsError::Malformed { .. } | ImdsError::BadEndpoint(_) => false,
+        }
+    }
+}
+
 /// What the instance metadata says about this instance.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {

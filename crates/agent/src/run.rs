@@ -93,8 +93,7 @@ pub async fn run_agent(args: AgentArgs) -> anyhow::Result<Summary> {
     let target = Target::resolve(&args.url).await?;
     let imds = connect_imds(&args.imds).await?;
     let identity = match &imds {
-        Some(imds) => imds
-            .identity()
+        Some(imds) => with_retries("reading the instance identity", || imds.identity())
             .await
             .context("reading the instance identity")?,
         None => Identity::default(),
@@ -273,10 +272,12 @@ async fn connect_imds(setting: &str) -> anyhow::Result<Option<Imds>> {
                 return Ok(None);
             }
             match std::env::var(imds::ENDPOINT_ENV) {
-                Ok(endpoint) => Imds::connect(&endpoint)
-                    .await
-                    .map(Some)
-                    .with_context(|| format!("{} is set", imds::ENDPOINT_ENV)),
+                Ok(endpoint) => with_retries("connecting to instance metadata", || {
+                    Imds::connect(&endpoint)
+                })
+                .await
+                .map(Some)
+                .with_context(|| format!("{} is set", imds::ENDPOINT_ENV)),
                 Err(_) => match Imds::connect(imds::DEFAULT_ENDPOINT).await {
                     Ok(imds) => Ok(Some(imds)),
                     Err(error) => {
@@ -286,9 +287,41 @@ async fn connect_imds(setting: &str) -> anyhow::Result<Option<Imds>> {
                 },
             }
         }
-        endpoint => Imds::connect(endpoint).await.map(Some).map_err(Into::into),
+        endpoint => with_retries("connecting to instance metadata", || {
+            Imds::connect(endpoint)
+        })
+        .await
+        .map(Some)
+        .map_err(Into::into),
     }
 }
+
+/// Tries a request to a configured metadata service up to [`IMDS_ATTEMPTS`] times,
+/// backing off (0.25 s, 0.5 s, 1 s, ... real time) while the failure is transient: at
+/// boot a busy host may answer late, and the run should not fail for that.
+async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, imds::ImdsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, imds::ImdsError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) if error.is_transient() && tries < IMDS_ATTEMPTS => {
+                tracing::warn!(%error, tries, "{what}: trying again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                tries += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// How many times the agent tries its metadata service at start.
+const IMDS_ATTEMPTS: u32 = 6;
 
 async fn poll_imds(
     imds: Imds,

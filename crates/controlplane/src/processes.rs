@@ -159,6 +159,9 @@ impl Supervisor {
         for (id, user_data) in &starts {
             self.start(id, user_data.as_deref());
             dirty.insert(id.clone());
+            // Starting a process takes a fork and an exec: let the metadata services
+            // and the endpoint answer between two, however many boot together.
+            tokio::task::yield_now().await;
         }
         self.flush(&mut dirty);
     }

@@ -638,3 +638,58 @@ fn a_slow_service_never_delays_sends() {
         }
     }
 }
+
+#[test]
+fn a_metadata_service_slow_to_answer_at_boot_is_tried_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = start_target(&["--rate", "100000", "--time-scale", "30"]);
+    let imds = FakeImds {
+        origin: (unix_ms(), 1_767_225_600_000),
+        scale: 30,
+        notice_at: u64::MAX,
+        action_at: u64::MAX,
+    };
+    // The first three requests fail as a busy host's would: 503.
+    let refused = Arc::new(Mutex::new(0u32));
+    let counter = refused.clone();
+    let imds_addr = serve(move |parts, _| {
+        let mut failed = counter.lock().expect("counter");
+        if *failed < 3 {
+            *failed += 1;
+            return Response::builder()
+                .status(503)
+                .body(Full::new(Bytes::new()))
+                .expect("a 503");
+        }
+        imds.answer(parts)
+    });
+    let reports = dir.path().join("reports.jsonl");
+    let output = agent(
+        &[
+            "--url",
+            &target.url,
+            "--duration",
+            "5s",
+            "--report",
+            reports.to_str().expect("path"),
+        ],
+        &[
+            ("SPOTLAB_TIME_SCALE", "30".to_owned()),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                format!("http://{imds_addr}/"),
+            ),
+        ],
+        dir.path(),
+    )
+    .output()
+    .expect("agent runs");
+    assert_success(&output);
+    assert_eq!(*refused.lock().expect("counter"), 3);
+    let reports = read_reports(&reports);
+    assert_eq!(
+        reports[0].source.instance_id.as_deref(),
+        Some("i-0fa4e000000000001"),
+        "the identity was read once the service answered"
+    );
+}

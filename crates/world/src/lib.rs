@@ -338,7 +338,9 @@ impl World {
                 _ => break,
             }
         }
-        self.track_targets(target);
+        // Nothing happened since the last settle, so who is below target is unchanged:
+        // only the time spent so is carried forward.
+        self.track_targets(target, false);
         self.now = target;
         Ok(())
     }
@@ -465,7 +467,7 @@ impl World {
         // Running capacity only changes through engine events; between them the
         // below-target state is constant, so checking after events keeps it exact.
         if self.targets_stale {
-            self.track_targets(self.now);
+            self.track_targets(self.now, true);
             self.targets_stale = false;
         }
     }
@@ -559,16 +561,22 @@ impl World {
     }
 
     /// Accumulates, per fleet, the time its running capacity spent below target up to
-    /// `until` (the state is constant between events), then re-evaluates it from the
-    /// current state. Called after every change.
-    fn track_targets(&mut self, until: SimTime) {
+    /// `until` (the state is constant between events), then, with `evaluate`,
+    /// re-evaluates it from the current state (after every change; evaluating costs a
+    /// pass over the fleet's instances, so time steps without events skip it).
+    fn track_targets(&mut self, until: SimTime, evaluate: bool) {
         let instances = self.engine.instance_map();
         for fleet in self.engine.fleets() {
             let stats = self.stats.entry(fleet.id.clone()).or_default();
+            let known = stats.since.is_some();
             if let Some(since) = stats.since
                 && stats.below
             {
                 stats.below_target += until.saturating_since(since);
+            }
+            stats.since = Some(until);
+            if known && !evaluate {
+                continue;
             }
             let running: fleet::spec::Units = fleet
                 .live(instances)
@@ -578,7 +586,6 @@ impl World {
             stats.below = fleet.state.is_managing()
                 && fleet.spec.fleet_type != fleet::spec::FleetType::Instant
                 && running < fleet::spec::Units::from_whole(fleet.spec.target.total);
-            stats.since = Some(until);
         }
     }
 
