@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use ec2::wire::{decode_request, encode_response};
-use ec2::{ApiError, Command, FaultRequest, changes_state};
+use ec2::{ApiError, Command, FaultRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -122,16 +122,12 @@ async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
     let result = if decoded.action == "GetConsoleOutput" {
         console_output(&endpoint.shared, &decoded.input)
     } else {
-        let mutating = changes_state(&decoded.action);
         endpoint
             .shared
-            .apply(
-                Command::Api {
-                    action: decoded.action.clone(),
-                    input: decoded.input,
-                },
-                mutating,
-            )
+            .apply(Command::Api {
+                action: decoded.action.clone(),
+                input: decoded.input,
+            })
             .await
     };
     if let Err(error) = &result {
@@ -277,7 +273,7 @@ async fn fault(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
                 .into_response();
         }
     };
-    match endpoint.shared.apply(Command::Fault(request), true).await {
+    match endpoint.shared.apply(Command::Fault(request)).await {
         Ok(outcome) => Json(outcome).into_response(),
         Err(error) => (
             StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),

@@ -139,19 +139,21 @@ impl Shared {
         out
     }
 
-    /// Applies a command; a state-changing one is journaled, and the answer waits until
-    /// it is durable.
-    pub async fn apply(&self, command: Command, changes_state: bool) -> Result<Value, ApiError> {
-        let (result, seq) = self.with_cloud(|cloud| {
+    /// Applies a command. One that changed the cloud is journaled; every answer waits
+    /// until what it may show is durable (its own command, and those applied before).
+    pub async fn apply(&self, command: Command) -> Result<Value, ApiError> {
+        let (result, wait_for) = self.with_cloud(|cloud| {
             let at = cloud.now();
-            let result = cloud.apply(&command);
-            if !changes_state {
-                return (result, None);
-            }
+            let (result, changed) = cloud.apply_and_tell(&command);
             let mut next = self
                 .next_seq
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !changed {
+                // Nothing to record; but the answer may show what earlier commands did,
+                // so it waits until they are durable too.
+                return (result, *next - 1);
+            }
             let seq = *next;
             *next += 1;
             let recorded = Recorded {
@@ -161,17 +163,15 @@ impl Shared {
             };
             // Sent under the cloud lock, so the journal's order is the order applied.
             let _ = self.journal.send((seq, recorded));
-            (result, Some(seq))
+            (result, seq)
         });
         // The command may have made something due sooner than the driver is waiting for.
         self.wake.notify_one();
-        if let Some(seq) = seq {
-            let mut durable = self.durable.clone();
-            if durable.wait_for(|done| *done >= seq).await.is_err() {
-                return Err(ApiError::internal(
-                    "the state database stopped accepting writes; the change is not durable",
-                ));
-            }
+        let mut durable = self.durable.clone();
+        if durable.wait_for(|done| *done >= wait_for).await.is_err() {
+            return Err(ApiError::internal(
+                "the state database stopped accepting writes; the change is not durable",
+            ));
         }
         result
     }

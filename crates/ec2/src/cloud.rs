@@ -177,6 +177,9 @@ pub struct Cloud {
     pub(crate) events_since: Option<u64>,
     /// Each fleet's last reported state, to name modify_succeeded.
     pub(crate) fleet_states: BTreeMap<FleetId, fleet::FleetState>,
+    /// The call being applied repeated an earlier one (a CreateFleet with a known
+    /// ClientToken) and changed nothing.
+    pub(crate) repeat: bool,
 }
 
 impl Cloud {
@@ -197,6 +200,7 @@ impl Cloud {
             changed: BTreeSet::new(),
             events_since: None,
             fleet_states: BTreeMap::new(),
+            repeat: false,
             config,
         };
         cloud.create_default_vpc();
@@ -230,6 +234,20 @@ impl Cloud {
             let _ = self.world.advance_to(now);
         }
         self.ingest();
+    }
+
+    /// Applies a command at the current time, and says whether it changed the cloud (a
+    /// successful state-changing call that was not an idempotent repeat): only those
+    /// need recording to rebuild the cloud. A refused call changes nothing.
+    pub fn apply_and_tell(&mut self, command: &Command) -> (Result<Value, ApiError>, bool) {
+        self.repeat = false;
+        let result = self.apply(command);
+        let changes = match command {
+            Command::Api { action, .. } => crate::api::changes_state(action),
+            Command::Fault(_) => true,
+        };
+        let changed = changes && result.is_ok() && !self.repeat;
+        (result, changed)
     }
 
     /// Applies a command at the current time.

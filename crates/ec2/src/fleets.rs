@@ -44,6 +44,7 @@ impl Cloud {
             templates: &self.templates,
         };
         let id = self.world.create_fleet_in(&request, &env)?;
+        self.repeat = self.world.engine().fleets().count() == known;
         if self.world.engine().fleets().count() > known
             && let Some(fleet) = self.world.engine().fleet(&id)
         {

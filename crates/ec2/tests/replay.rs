@@ -4,7 +4,8 @@
 //!
 //! Cloud A runs a random scenario (fleets created, scaled, deleted, instances
 //! terminated, faults injected) with reads and time steps interleaved, recording what
-//! a control plane records; cloud B applies only the record. Their fleets, instances,
+//! a control plane records (the calls that changed something; refused calls and
+//! idempotent repeats are not recorded); cloud B applies only the record. Their fleets, instances,
 //! histories and event buses must be identical.
 
 use ec2::{Cloud, CloudConfig, Command, FaultRequest, Targets};
@@ -264,8 +265,12 @@ proptest! {
             }
             a.advance_to(target);
             if let Some(command) = command(&a, &step.op, &lt, &subnets) {
-                record.push((a.now(), command.clone()));
-                let _ = a.apply(&command);
+                // As a control plane does: only what changed the cloud is recorded.
+                let at = a.now();
+                let (_, changed) = a.apply_and_tell(&command);
+                if changed {
+                    record.push((at, command));
+                }
             }
         }
         let end = a.now() + SimDuration::from_mins(30);

@@ -568,3 +568,48 @@ fn a_hibernated_instance_stays_frozen_until_its_fleet_needs_it_again() {
     );
     assert_eq!(instance_ids(&mut c, "running"), [id]);
 }
+
+#[test]
+fn only_calls_that_change_the_cloud_need_recording() {
+    let mut c = cloud(None);
+    let api = |action: &str, input: Value| Command::Api {
+        action: action.to_owned(),
+        input,
+    };
+    let (result, changed) =
+        c.apply_and_tell(&api("CreateVpc", json!({"CidrBlock": "10.0.0.0/16"})));
+    assert!(result.is_ok() && changed);
+    let (result, changed) = c.apply_and_tell(&api(
+        "CreateVpc",
+        json!({"CidrBlock": "10.0.0.0/16", "DryRun": true}),
+    ));
+    assert!(result.is_err() && !changed, "a DryRun changes nothing");
+    let (result, changed) = c.apply_and_tell(&api("CreateVpc", json!({"CidrBlock": "bad"})));
+    assert!(
+        result.is_err() && !changed,
+        "a refused call changes nothing"
+    );
+    let (result, changed) = c.apply_and_tell(&api("DescribeVpcs", json!({})));
+    assert!(result.is_ok() && !changed, "a read changes nothing");
+    let lt = ok(
+        &mut c,
+        "CreateLaunchTemplate",
+        json!({"LaunchTemplateName": "rec", "LaunchTemplateData": {"ImageId": "ami-1"}}),
+    );
+    let create = api(
+        "CreateFleet",
+        json!({
+            "ClientToken": "same",
+            "TargetCapacitySpecification": {"TotalTargetCapacity": 1, "DefaultTargetCapacityType": "spot"},
+            "LaunchTemplateConfigs": [{
+                "LaunchTemplateSpecification": {"LaunchTemplateId": lt["LaunchTemplate"]["LaunchTemplateId"], "Version": "1"},
+                "Overrides": [{"InstanceType": "t2.small", "AvailabilityZone": "us-east-1a"}]
+            }]
+        }),
+    );
+    let (first, changed) = c.apply_and_tell(&create);
+    assert!(first.is_ok() && changed);
+    let (again, changed) = c.apply_and_tell(&create);
+    assert_eq!(again.ok(), first.ok());
+    assert!(!changed, "an idempotent repeat changes nothing");
+}
