@@ -2,10 +2,11 @@
 //! (IMDSv1 and IMDSv2 sessions, TTLs, refusals), its notice through the fault API, and
 //! hibernation freezing its process group (SIGSTOP) until it resumes (SIGCONT).
 
+mod support;
+
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
     FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
@@ -14,42 +15,23 @@ use aws_sdk_ec2::types::{
     TargetCapacitySpecificationRequest,
 };
 use base64::Engine as _;
-use controlplane::{Running, UpConfig};
+use support::Cloud;
 
-struct Cloud {
-    running: Running,
+/// A cloud without natural interruptions, and its client.
+struct Harness {
+    cloud: Cloud,
     ec2: Client,
-    _dir: tempfile::TempDir,
 }
 
-async fn cloud(scale: u32) -> Cloud {
-    let dir = tempfile::tempdir().expect("state dir");
-    let mut config = UpConfig::new(dir.path().to_owned());
-    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    config.seed = Some(5);
-    config.interruption_scale = 0.0;
-    config.time_scale = Some(clock::TimeScale::new(scale).expect("scale"));
-    let running = controlplane::start(config)
-        .await
-        .expect("control plane starts");
-    let ec2 = Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://{}", running.addr))
-            .credentials_provider(Credentials::new("k", "s", None, None, "test"))
-            .build(),
-    );
-    Cloud {
-        running,
-        ec2,
-        _dir: dir,
-    }
+async fn cloud(scale: u32) -> Harness {
+    let cloud = Cloud::start(scale, 5, |config| config.interruption_scale = 0.0).await;
+    let ec2 = cloud.client("k", "s");
+    Harness { cloud, ec2 }
 }
 
 /// One instance from a fleet of one, running `script`; returns its id.
 async fn one_instance(
-    cloud: &Cloud,
+    cloud: &Harness,
     name: &str,
     script: &str,
     tokens_required: bool,
@@ -130,7 +112,7 @@ async fn one_instance(
 }
 
 /// Waits for the instance's console to show `key=value` and returns the value.
-async fn console_value(cloud: &Cloud, id: &str, key: &str) -> String {
+async fn console_value(cloud: &Harness, id: &str, key: &str) -> String {
     for _ in 0..500 {
         let out = cloud
             .ec2
@@ -155,9 +137,12 @@ async fn console_value(cloud: &Cloud, id: &str, key: &str) -> String {
     panic!("{key} never appeared on {id}'s console");
 }
 
-async fn interrupt(cloud: &Cloud, id: &str) {
+async fn interrupt(cloud: &Harness, id: &str) {
     let response = reqwest::Client::new()
-        .post(format!("http://{}/spotlab/v1/faults", cloud.running.addr))
+        .post(format!(
+            "http://{}/spotlab/v1/faults",
+            cloud.cloud.running.addr
+        ))
         .json(&serde_json::json!({"action": "interrupt", "targets": {"instances": [id]}}))
         .send()
         .await
@@ -343,8 +328,7 @@ async fn each_instance_has_its_own_metadata_service_with_imdsv2_sessions() {
         .expect("get");
     assert_eq!(refused.status(), 401);
 
-    cloud.running.stop.cancel();
-    let _ = cloud.running.done.await;
+    cloud.cloud.stop().await;
 }
 
 fn process_state(pid: &str) -> Option<char> {
@@ -472,6 +456,5 @@ async fn hibernation_freezes_the_process_group_until_the_fleet_resumes_the_insta
         matches!(state.as_deref(), Some("pending" | "running")),
         "{state:?}"
     );
-    cloud.running.stop.cancel();
-    let _ = cloud.running.done.await;
+    cloud.cloud.stop().await;
 }

@@ -2,10 +2,11 @@
 //! control plane started on 127.0.0.1:0 in a temporary state directory. Virtual time
 //! runs 600 times faster than real time, so a 2-minute notice takes 0.2 s.
 
+mod support;
+
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, Filter, FleetLaunchTemplateConfigRequest,
@@ -14,39 +15,22 @@ use aws_sdk_ec2::types::{
     TargetCapacitySpecificationRequest,
 };
 use base64::Engine as _;
-use controlplane::{Running, UpConfig};
+use support::Cloud;
 
 const SCALE: u32 = 600;
 
-struct Cloud {
-    running: Running,
-    _dir: tempfile::TempDir,
-}
-
 async fn cloud(auth: Option<(&str, &str)>) -> Cloud {
-    let dir = tempfile::tempdir().expect("state dir");
-    let mut config = UpConfig::new(dir.path().to_owned());
-    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    config.seed = Some(11);
-    config.time_scale = Some(clock::TimeScale::new(SCALE).expect("scale"));
-    config.require_auth = auth.map(|(key, secret)| aws_wire::sigv4::Credentials {
-        access_key_id: key.to_owned(),
-        secret_access_key: secret.to_owned(),
-    });
-    let running = controlplane::start(config)
-        .await
-        .expect("control plane starts");
-    Cloud { running, _dir: dir }
+    Cloud::start(SCALE, 11, |config| {
+        config.require_auth = auth.map(|(key, secret)| aws_wire::sigv4::Credentials {
+            access_key_id: key.to_owned(),
+            secret_access_key: secret.to_owned(),
+        });
+    })
+    .await
 }
 
 fn client(cloud: &Cloud, key: &str, secret: &str) -> Client {
-    let config = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://{}", cloud.running.addr))
-        .credentials_provider(Credentials::new(key, secret, None, None, "test"))
-        .build();
-    Client::from_conf(config)
+    cloud.client(key, secret)
 }
 
 /// Polls `check` every 20 ms for up to 20 s of real time.
@@ -406,8 +390,7 @@ async fn errors_reach_the_sdk_with_ec2_codes() {
         .await
         .expect_err("unknown subnet");
     assert_eq!(err.code(), Some("InvalidSubnetID.NotFound"));
-    cloud.running.stop.cancel();
-    let _ = cloud.running.done.await;
+    cloud.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,6 +415,5 @@ async fn signatures_are_verified_when_credentials_are_required() {
         .await
         .expect_err("unknown key");
     assert_eq!(err.code(), Some("AuthFailure"));
-    cloud.running.stop.cancel();
-    let _ = cloud.running.done.await;
+    cloud.stop().await;
 }

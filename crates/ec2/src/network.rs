@@ -413,39 +413,14 @@ impl Cloud {
 
     pub(crate) fn describe_vpcs(&mut self, input: Value) -> Result<Value, ApiError> {
         let input: DescribeInput = parse(input)?;
-        filters::check(&input.filters, VPC_FILTERS)?;
-        dry_run(input.dry_run)?;
-        for id in &input.ids {
-            if !self.network.vpcs.contains_key(id) {
-                return Err(ApiError::new(
-                    "InvalidVpcID.NotFound",
-                    format!("The vpc ID '{id}' does not exist"),
-                ));
-            }
-        }
-        let selected: Vec<VpcOutput> = self
-            .network
-            .vpcs
-            .values()
-            .filter(|v| input.ids.is_empty() || input.ids.contains(&v.id))
-            .filter(|v| {
-                filters::matches(
-                    &input.filters,
-                    &WithTags {
-                        item: *v,
-                        tags: self.tags.get(&v.id),
-                    },
-                )
-            })
-            .map(|v| self.vpc_output(v))
-            .collect();
-        let (page, next) = filters::paginate(
-            selected,
-            input.max_results,
-            input.next_token.as_deref(),
-            PageLimits::new(5, 1000),
+        let page = self.describe(
+            &input,
+            &self.network.vpcs,
+            VPC_FILTERS,
+            ("InvalidVpcID.NotFound", "vpc"),
+            |v| self.vpc_output(v),
         )?;
-        Ok(json!({"Vpcs": to_json(&page)?, "NextToken": next}))
+        Ok(json!({"Vpcs": to_json(&page.0)?, "NextToken": page.1}))
     }
 
     pub(crate) fn delete_vpc(&mut self, input: Value) -> Result<Value, ApiError> {
@@ -556,39 +531,57 @@ impl Cloud {
 
     pub(crate) fn describe_subnets(&mut self, input: Value) -> Result<Value, ApiError> {
         let input: DescribeInput = parse(input)?;
-        filters::check(&input.filters, SUBNET_FILTERS)?;
+        let page = self.describe(
+            &input,
+            &self.network.subnets,
+            SUBNET_FILTERS,
+            ("InvalidSubnetID.NotFound", "subnet"),
+            |s| self.subnet_output(s),
+        )?;
+        Ok(json!({"Subnets": to_json(&page.0)?, "NextToken": page.1}))
+    }
+
+    /// What DescribeVpcs and DescribeSubnets share: every id named must exist (EC2's
+    /// `(code, noun)` otherwise), then the filters, then one page of outputs.
+    fn describe<T, O>(
+        &self,
+        input: &DescribeInput,
+        items: &BTreeMap<String, T>,
+        known_filters: &[&str],
+        (code, noun): (&str, &str),
+        output: impl Fn(&T) -> O,
+    ) -> Result<(Vec<O>, Option<String>), ApiError>
+    where
+        for<'a> WithTags<'a, T>: Fields,
+    {
+        filters::check(&input.filters, known_filters)?;
         dry_run(input.dry_run)?;
-        for id in &input.ids {
-            if !self.network.subnets.contains_key(id) {
-                return Err(ApiError::new(
-                    "InvalidSubnetID.NotFound",
-                    format!("The subnet ID '{id}' does not exist"),
-                ));
-            }
+        if let Some(id) = input.ids.iter().find(|id| !items.contains_key(*id)) {
+            return Err(ApiError::new(
+                code,
+                format!("The {noun} ID '{id}' does not exist"),
+            ));
         }
-        let selected: Vec<SubnetOutput> = self
-            .network
-            .subnets
-            .values()
-            .filter(|s| input.ids.is_empty() || input.ids.contains(&s.id))
-            .filter(|s| {
+        let selected: Vec<O> = items
+            .iter()
+            .filter(|(id, _)| input.ids.is_empty() || input.ids.contains(id))
+            .filter(|(id, item)| {
                 filters::matches(
                     &input.filters,
                     &WithTags {
-                        item: *s,
-                        tags: self.tags.get(&s.id),
+                        item: *item,
+                        tags: self.tags.get(id),
                     },
                 )
             })
-            .map(|s| self.subnet_output(s))
+            .map(|(_, item)| output(item))
             .collect();
-        let (page, next) = filters::paginate(
+        filters::paginate(
             selected,
             input.max_results,
             input.next_token.as_deref(),
             PageLimits::new(5, 1000),
-        )?;
-        Ok(json!({"Subnets": to_json(&page)?, "NextToken": next}))
+        )
     }
 
     pub(crate) fn delete_subnet(&mut self, input: Value) -> Result<Value, ApiError> {

@@ -7,9 +7,12 @@
 //! `scripts/python-env.sh` (`cargo xtask ci` runs it and sets `SPOTLAB_REQUIRE_AWS_CLI`,
 //! which makes a missing environment a failure rather than a skip).
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use support::Up;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,56 +29,6 @@ fn venv() -> Option<PathBuf> {
     dir.join("bin/aws").exists().then_some(dir)
 }
 
-/// `spotlab up` on a free port; stopped (SIGTERM) when dropped.
-struct Up {
-    child: Child,
-    url: String,
-}
-
-impl Up {
-    fn start(state: &Path) -> Up {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spotlab"))
-            .args([
-                "up",
-                "--listen",
-                "127.0.0.1:0",
-                "--time-scale",
-                "60",
-                "--seed",
-                "3",
-            ])
-            .arg("--state-dir")
-            .arg(state)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spotlab up starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        reader
-            .read_line(&mut line)
-            .expect("spotlab up prints its address");
-        // Keep draining what it prints.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        Up { child, url }
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn reference_walkthrough_with_the_aws_cli() {
     let Some(venv) = venv() else {
@@ -90,7 +43,17 @@ fn reference_walkthrough_with_the_aws_cli() {
     let state = dir.path().join("state");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).expect("work dir");
-    let up = Up::start(&state);
+    let up = Up::start(
+        &state,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "60",
+            "--seed",
+            "3",
+        ],
+    );
     let path = format!(
         "{}:{}",
         venv.join("bin").display(),

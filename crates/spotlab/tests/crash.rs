@@ -13,14 +13,13 @@
 //! Kill moments come from a seeded generator; which request a kill interrupts still
 //! depends on timing, which is the point.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
     FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
@@ -28,54 +27,16 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine as _;
 use rand::{RngExt as _, SeedableRng as _};
+use support::{Up, client};
 
 const ROUNDS: usize = 8;
 
-struct Up {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Up {
-    /// A failed assertion must not leave the cloud running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(state: &Path, listen: Option<&str>) -> Up {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_spotlab"));
-    command
-        .args(["up", "--time-scale", "60", "--seed", "17"])
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut args = vec!["--time-scale", "60", "--seed", "17"];
     if let Some(listen) = listen {
-        command.args(["--listen", listen]);
+        args.extend(["--listen", listen]);
     }
-    let mut child = command.spawn().expect("spotlab up starts");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("address line");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("spotlab up did not start: {line:?}"))
-        .to_owned();
-    Up { child, url }
-}
-
-fn client(url: &str) -> Client {
-    let config = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("spotlab", "spotlab", None, None, "test"))
-        .build();
-    Client::from_conf(config)
+    Up::start(state, &args)
 }
 
 /// Every live process carrying a mark of the cloud `uid`: (instance, pid).
@@ -405,8 +366,7 @@ async fn killed_at_any_moment_the_cloud_recovers_without_orphans_or_double_launc
     );
 
     // A clean stop takes every instance's processes down.
-    let _ = Command::new("kill").arg(up.child.id().to_string()).status();
-    let status = up.child.wait().expect("stopped");
+    let status = up.stop().expect("spotlab up stops within 10 s");
     drop(up);
     assert!(status.success(), "spotlab up exited with {status}");
     let left = marked(&uid);

@@ -7,74 +7,36 @@
 //! - `spotlab fault drop-capacity` reclaims a pool's instances.
 //! - A restart that would change the cloud's time scale is refused with a clear message.
 
+mod support;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
     FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest,
     RequestLaunchTemplateData, TargetCapacitySpecificationRequest,
 };
-
-struct Up {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+use support::{Up, client};
 
 fn spotlab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_spotlab"))
 }
 
 fn up(state: &Path, scale: &str) -> Up {
-    let mut child = spotlab()
-        .args([
-            "up",
+    Up::start(
+        state,
+        &[
             "--listen",
             "127.0.0.1:0",
             "--time-scale",
             scale,
             "--seed",
             "9",
-        ])
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spotlab up");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("address");
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Up { child, url }
-}
-
-fn client(url: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new("k", "s", None, None, "test"))
-            .build(),
+        ],
     )
 }
 
