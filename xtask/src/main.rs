@@ -61,6 +61,9 @@ fn architecture_invariants() -> Result<(), String> {
         "agent-wire",
         "aws-wire",
         "ec2",
+        "watch",
+        "monitoring",
+        "region",
     ] {
         let output = Command::new(env!("CARGO"))
             .args([

@@ -59,10 +59,53 @@ SERVICES = {
         "ModifyLaunchTemplate",
         "TerminateInstances",
     ],
+    "cloudwatch": [
+        "DeleteAlarms",
+        "DescribeAlarmHistory",
+        "DescribeAlarms",
+        "DescribeAlarmsForMetric",
+        "DisableAlarmActions",
+        "EnableAlarmActions",
+        "GetMetricData",
+        "GetMetricStatistics",
+        "ListMetrics",
+        "PutMetricAlarm",
+        "PutMetricData",
+        "SetAlarmState",
+    ],
+    "sns": [
+        "ConfirmSubscription",
+        "CreateTopic",
+        "DeleteTopic",
+        "GetSubscriptionAttributes",
+        "GetTopicAttributes",
+        "ListSubscriptions",
+        "ListSubscriptionsByTopic",
+        "ListTopics",
+        "Publish",
+        "SetSubscriptionAttributes",
+        "SetTopicAttributes",
+        "Subscribe",
+        "Unsubscribe",
+    ],
+    "events": [
+        "DeleteRule",
+        "DescribeRule",
+        "DisableRule",
+        "EnableRule",
+        "ListRules",
+        "ListTargetsByRule",
+        "PutEvents",
+        "PutRule",
+        "PutTargets",
+        "RemoveTargets",
+        "TestEventPattern",
+    ],
 }
 
 MEMBER_KEYS = ("shape", "locationName", "queryName", "flattened", "xmlNamespace")
-SHAPE_KEYS = ("type", "timestampFormat", "flattened", "locationName", "required")
+SHAPE_KEYS = ("type", "timestampFormat", "flattened", "locationName", "required", "error", "exception", "fault")
+METADATA_KEYS = ("apiVersion", "protocol", "protocols", "xmlNamespace", "endpointPrefix", "signingName", "jsonVersion", "targetPrefix", "awsQueryCompatible", "serviceId")
 
 
 def trim(service, operations):
@@ -98,8 +141,13 @@ def trim(service, operations):
             if part in spec:
                 entry[part] = spec[part]["shape"]
                 visit(spec[part]["shape"])
+        errors = [e["shape"] for e in spec.get("errors", [])]
+        for error in errors:
+            visit(error)
+        if errors:
+            entry["errors"] = sorted(errors)
         ops[op] = entry
-    metadata = {k: model["metadata"][k] for k in ("apiVersion", "protocol", "xmlNamespace", "endpointPrefix", "signingName") if k in model["metadata"]}
+    metadata = {k: model["metadata"][k] for k in METADATA_KEYS if k in model["metadata"]}
     metadata["botocoreVersion"] = botocore.__version__
     return metadata, ops, keep
 

@@ -120,6 +120,8 @@ fn decode(model: &Model, shape: ShapeId, value: &Value, path: &str) -> Result<Va
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
+        // EC2's model has no maps; a trimmed model that grew one needs a codec first.
+        Shape::Map { .. } => Err(invalid("Maps are not part of the EC2 protocol.")),
         Shape::Scalar(scalar) => {
             let Value::String(text) = value else {
                 return Err(invalid("Expecting a single value."));
@@ -328,6 +330,7 @@ fn write_value(
         }
         // A list directly inside a list: wrap it as its own member.
         Shape::List { .. } => write_member(model, shape, name, false, value, path, xml)?,
+        Shape::Map { .. } => return Err(wrong("no map (EC2 answers have none)")),
         Shape::Scalar(scalar) => {
             let text = scalar_text(*scalar, value).ok_or_else(|| wrong(expectation(*scalar)))?;
             let _ = write!(xml, "<{name}>{}</{name}>", escape(&text));
@@ -405,6 +408,11 @@ pub fn conform(model: &Model, shape: ShapeId, value: &Value) -> Value {
             items
                 .iter()
                 .map(|item| conform(model, member.shape, item))
+                .collect(),
+        ),
+        (Shape::Map { value: element, .. }, Value::Object(map)) => Value::Object(
+            map.iter()
+                .map(|(key, v)| (key.clone(), conform(model, element.shape, v)))
                 .collect(),
         ),
         (Shape::Scalar(_), v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => v.clone(),

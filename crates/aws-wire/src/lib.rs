@@ -7,12 +7,22 @@
 //!   every shape, member name and wire name.
 //! - [`ec2`]: the EC2 protocol driven by the model: query trees to JSON named like the
 //!   AWS CLI's `--cli-input-json`, answers to EC2's XML, EC2's error document.
+//! - [`protocol`]: which service and protocol a request speaks (Smithy RPC v2 CBOR,
+//!   AWS JSON 1.0/1.1, the query protocol, EC2's), from its path, headers and body, and
+//!   the error types the codecs share.
+//! - [`json`], [`awsquery`], [`cbor`]: the AWS JSON 1.0/1.1, query and RPC v2 CBOR
+//!   protocols driven by the model, both ways, with each protocol's error document
+//!   (CloudWatch's query-compatible error codes included).
 //! - [`sigv4`]: Signature Version 4 verification.
 //!
 //! No sockets, no clocks, no files: the control plane hands bodies in and writes what
 //! comes out.
 
+pub mod awsquery;
+pub mod cbor;
 pub mod ec2;
+pub mod json;
 pub mod model;
+pub mod protocol;
 pub mod query;
 pub mod sigv4;

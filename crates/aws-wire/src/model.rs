@@ -14,6 +14,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 const EC2_MODEL: &str = include_str!("../models/ec2.json");
+const CLOUDWATCH_MODEL: &str = include_str!("../models/cloudwatch.json");
+const SNS_MODEL: &str = include_str!("../models/sns.json");
+const EVENTS_MODEL: &str = include_str!("../models/events.json");
 
 /// Index of a shape in its [`Model`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,8 +120,29 @@ pub enum Shape {
         /// No wrapper element on the wire.
         flattened: bool,
     },
+    /// A map from keys of one shape to values of another.
+    Map {
+        /// The key (`locationName` names its element or query key, default `key`).
+        key: Member,
+        /// The value (default element or query key `value`).
+        value: Member,
+        /// No `entry` wrapper on the wire.
+        flattened: bool,
+    },
     /// A scalar.
     Scalar(Scalar),
+}
+
+/// How a modeled error shape travels: its query code, HTTP status and fault side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorInfo {
+    /// The query protocol's code (`InvalidParameterValue` for
+    /// `InvalidParameterValueException`); the shape's name when the model gives none.
+    pub code: String,
+    /// The HTTP status (400 unless the model says otherwise).
+    pub status: u16,
+    /// The client's fault (`Sender`) rather than the service's (`Receiver`).
+    pub sender_fault: bool,
 }
 
 /// An operation's input and output shapes.
@@ -128,6 +152,8 @@ pub struct Operation {
     pub input: Option<ShapeId>,
     /// The response shape.
     pub output: Option<ShapeId>,
+    /// The error shapes the operation may answer with, sorted by name.
+    pub errors: Vec<ShapeId>,
 }
 
 /// A service model.
@@ -139,9 +165,26 @@ pub struct Model {
     pub xml_namespace: Option<String>,
     /// The botocore version the model was trimmed from.
     pub botocore_version: String,
+    /// The service's protocol as botocore names it (`ec2`, `query`, `json`,
+    /// `smithy-rpc-v2-cbor`).
+    pub protocol: String,
+    /// Every protocol the service speaks, in the model's order.
+    pub protocols: Vec<String>,
+    /// `X-Amz-Target` prefix of the JSON protocols (`GraniteServiceVersion20100801`).
+    pub target_prefix: Option<String>,
+    /// JSON protocol version (`1.0`, `1.1`).
+    pub json_version: Option<String>,
+    /// The service answers JSON and CBOR errors with the query protocol's codes too
+    /// (`x-amzn-query-error`).
+    pub aws_query_compatible: bool,
+    /// The SigV4 signing name, e.g. `monitoring`.
+    pub signing_name: Option<String>,
+    /// The service id, e.g. `CloudWatch`.
+    pub service_id: Option<String>,
     operations: HashMap<String, Operation>,
     shapes: Vec<Shape>,
     shape_names: Vec<String>,
+    errors: HashMap<ShapeId, ErrorInfo>,
 }
 
 /// Why a model file could not be loaded (a build defect, caught by tests).
@@ -176,12 +219,32 @@ struct RawMetadata {
     api_version: String,
     xml_namespace: Option<String>,
     botocore_version: String,
+    #[serde(default)]
+    protocol: String,
+    #[serde(default)]
+    protocols: Vec<String>,
+    target_prefix: Option<String>,
+    json_version: Option<String>,
+    aws_query_compatible: Option<serde_json::Value>,
+    signing_name: Option<String>,
+    service_id: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct RawOperation {
     input: Option<String>,
     output: Option<String>,
+    #[serde(default)]
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawError {
+    code: Option<String>,
+    http_status_code: Option<u16>,
+    #[serde(default)]
+    sender_fault: bool,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +260,12 @@ struct RawShape {
     required: Vec<String>,
     #[serde(default)]
     flattened: bool,
+    key: Option<RawMember>,
+    value: Option<RawMember>,
+    error: Option<RawError>,
+    #[serde(default)]
+    exception: bool,
+    fault: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +288,24 @@ impl Model {
             // here is a defect of the build, not of any input.
             Err(error) => panic!("embedded EC2 model: {error}"),
         })
+    }
+
+    /// The CloudWatch model (API version 2010-08-01), parsed once.
+    pub fn cloudwatch() -> &'static Model {
+        static CLOUDWATCH: OnceLock<Model> = OnceLock::new();
+        CLOUDWATCH.get_or_init(|| embedded("CloudWatch", CLOUDWATCH_MODEL))
+    }
+
+    /// The SNS model (API version 2010-03-31), parsed once.
+    pub fn sns() -> &'static Model {
+        static SNS: OnceLock<Model> = OnceLock::new();
+        SNS.get_or_init(|| embedded("SNS", SNS_MODEL))
+    }
+
+    /// The EventBridge model (API version 2015-10-07), parsed once.
+    pub fn events() -> &'static Model {
+        static EVENTS: OnceLock<Model> = OnceLock::new();
+        EVENTS.get_or_init(|| embedded("EventBridge", EVENTS_MODEL))
     }
 
     /// Parses a model written by `models/trim.py`.
@@ -268,6 +355,18 @@ impl Model {
                         flattened: shape.flattened,
                     }
                 }
+                "map" => {
+                    let part = |raw: &Option<RawMember>, part: &str| {
+                        raw.as_ref()
+                            .ok_or_else(|| ModelError::MissingShape(format!("{name}.{part}")))
+                            .and_then(|m| member(part, m))
+                    };
+                    Shape::Map {
+                        key: part(&shape.key, "key")?,
+                        value: part(&shape.value, "value")?,
+                        flattened: shape.flattened,
+                    }
+                }
                 "string" => Shape::Scalar(Scalar::String),
                 "integer" => Shape::Scalar(Scalar::Integer),
                 "long" => Shape::Scalar(Scalar::Long),
@@ -293,17 +392,53 @@ impl Model {
                     Operation {
                         input: op.input.as_deref().map(lookup).transpose()?,
                         output: op.output.as_deref().map(lookup).transpose()?,
+                        errors: op
+                            .errors
+                            .iter()
+                            .map(|e| lookup(e))
+                            .collect::<Result<_, _>>()?,
                     },
                 ))
             })
             .collect::<Result<_, ModelError>>()?;
+        let mut errors = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let shape = &raw.shapes[name];
+            if !shape.exception {
+                continue;
+            }
+            let info = shape.error.as_ref();
+            let server = shape.fault.unwrap_or(false);
+            errors.insert(
+                ShapeId(i),
+                ErrorInfo {
+                    code: info
+                        .and_then(|e| e.code.clone())
+                        .unwrap_or_else(|| name.clone()),
+                    status: info.and_then(|e| e.http_status_code).unwrap_or(if server {
+                        500
+                    } else {
+                        400
+                    }),
+                    sender_fault: info.map_or(!server, |e| e.sender_fault || !server),
+                },
+            );
+        }
         Ok(Model {
             api_version: raw.metadata.api_version,
             xml_namespace: raw.metadata.xml_namespace,
             botocore_version: raw.metadata.botocore_version,
+            protocol: raw.metadata.protocol,
+            protocols: raw.metadata.protocols,
+            target_prefix: raw.metadata.target_prefix,
+            json_version: raw.metadata.json_version,
+            aws_query_compatible: raw.metadata.aws_query_compatible.is_some(),
+            signing_name: raw.metadata.signing_name,
+            service_id: raw.metadata.service_id,
             operations,
             shapes,
             shape_names: names,
+            errors,
         })
     }
 
@@ -329,6 +464,23 @@ impl Model {
         &self.shape_names[id.0]
     }
 
+    /// How an error shape travels, if `id` is an error shape.
+    pub fn error_info(&self, id: ShapeId) -> Option<&ErrorInfo> {
+        self.errors.get(&id)
+    }
+
+    /// The error shape whose query code or name is `code`.
+    pub fn error_by_code(&self, code: &str) -> Option<(ShapeId, &ErrorInfo)> {
+        let mut found: Vec<(ShapeId, &ErrorInfo)> = self
+            .errors
+            .iter()
+            .filter(|(id, info)| info.code == code || self.shape_name(**id) == code)
+            .map(|(id, info)| (*id, info))
+            .collect();
+        found.sort_by_key(|(id, _)| id.0);
+        found.into_iter().next()
+    }
+
     /// A shape by name.
     pub fn shape_id(&self, name: &str) -> Option<ShapeId> {
         self.shape_names
@@ -346,9 +498,51 @@ pub fn find_member<'a>(members: &'a [Member], name: &str) -> Option<&'a Member> 
         .map(|i| &members[i])
 }
 
+/// An embedded model; a failure is a defect of the build, caught by every test.
+fn embedded(service: &str, text: &str) -> Model {
+    match Model::parse(text) {
+        Ok(model) => model,
+        Err(error) => panic!("embedded {service} model: {error}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_monitoring_models_load_with_their_protocol_facts() {
+        let cloudwatch = Model::cloudwatch();
+        assert_eq!(cloudwatch.api_version, "2010-08-01");
+        assert!(cloudwatch.aws_query_compatible);
+        assert_eq!(
+            cloudwatch.target_prefix.as_deref(),
+            Some("GraniteServiceVersion20100801")
+        );
+        let (_, info) = cloudwatch
+            .error_by_code("InvalidParameterValueException")
+            .expect("error shape");
+        assert_eq!(info.code, "InvalidParameterValue");
+        assert_eq!(info.status, 400);
+        let sns = Model::sns();
+        assert_eq!(sns.protocol, "query");
+        let map = sns.shape_id("MessageAttributeMap").expect("map");
+        let Shape::Map { key, value, .. } = sns.shape(map) else {
+            panic!("MessageAttributeMap is a map");
+        };
+        assert_eq!(key.xml_name(), "Name");
+        assert_eq!(value.xml_name(), "Value");
+        let (_, not_found) = sns.error_by_code("NotFound").expect("NotFound");
+        assert_eq!(not_found.status, 404);
+        let events = Model::events();
+        assert_eq!(events.json_version.as_deref(), Some("1.1"));
+        assert_eq!(events.target_prefix.as_deref(), Some("AWSEvents"));
+        assert!(
+            events
+                .operation("PutRule")
+                .is_some_and(|op| !op.errors.is_empty())
+        );
+    }
 
     #[test]
     fn the_ec2_model_loads_with_its_naming_traps() {

@@ -7,6 +7,12 @@
 //! - `GET /spotlab/v1/health`: the cloud's clock and address.
 //! - `GET /spotlab/v1/events?after=N&follow=true`: the event bus as JSON lines.
 //! - `POST /spotlab/v1/faults`: fault injection ([`ec2::FaultRequest`] as JSON).
+//! - `GET /metrics`: CloudWatch's current series in Prometheus's text format.
+//! - `GET /spotlab/v1/queues?arn=ARN`: the messages SNS delivered to the local queue of
+//!   an `sqs` subscription, as JSON lines.
+//! - `POST /spotlab/v1/reports`: agents' native reports (a JSON array of
+//!   [`agent_wire::Report`]), answered with [`agent_wire::IngestResponse`] once durable;
+//!   a report seen before is counted as a duplicate and ignored.
 //!
 //! Handlers are thin: decoding and semantics live in `ec2` and `aws-wire`.
 
@@ -14,6 +20,7 @@ use std::io::{Read as _, Seek as _, SeekFrom};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_wire::protocol::{Detected, Protocol, Service};
 use aws_wire::sigv4::{self, Credentials, SignedRequest};
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -23,10 +30,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use ec2::wire::{decode_request, encode_response};
-use ec2::{ApiError, Command, FaultRequest};
+use ec2::{ApiError, FaultRequest};
+use region::{Command, RegionError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::monitoring_api;
 use crate::processes::instance_dir;
 use crate::shared::Shared;
 
@@ -52,6 +61,9 @@ pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
         .route("/spotlab/v1/health", get(health))
         .route("/spotlab/v1/events", get(events))
         .route("/spotlab/v1/faults", post(fault))
+        .route(agent_wire::REPORTS_PATH, post(reports))
+        .route("/spotlab/v1/queues", get(queue))
+        .route("/metrics", get(prometheus))
         .with_state(endpoint)
 }
 
@@ -66,6 +78,28 @@ fn xml(status: u16, body: String) -> Response {
         .headers_mut()
         .insert(header::SERVER, HeaderValue::from_static("AmazonEC2"));
     response
+}
+
+/// The body as sent before compression (`Content-Encoding: gzip`, which clients use for
+/// large PutMetricData calls), bounded like any body.
+fn decompress(headers: &axum::http::HeaderMap, body: Bytes) -> Result<Bytes, String> {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(body);
+    }
+    let mut out = Vec::new();
+    let decoder = flate2::read::GzDecoder::new(&body[..]);
+    decoder
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("The gzip body could not be decompressed: {e}"))?;
+    if out.len() > MAX_BODY {
+        return Err("The request is too large.".to_owned());
+    }
+    Ok(Bytes::from(out))
 }
 
 fn request_id() -> String {
@@ -83,12 +117,40 @@ async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
         }
     };
     let query = parts.uri.query().unwrap_or_default().to_owned();
+    let body = match decompress(&parts.headers, body) {
+        Ok(body) => body,
+        Err(message) => {
+            let error = ApiError::new("InvalidParameterValue", message);
+            return xml(400, ec2_error(&error, &id));
+        }
+    };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let request = aws_wire::protocol::RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: &query,
+        headers: &headers,
+        body: &body,
+    };
+    // CloudWatch, SNS and EventBridge are told apart from EC2 by the request's protocol;
+    // anything else (EC2, or nothing recognisable) is answered as EC2 answers.
+    let monitoring = match aws_wire::protocol::detect(&request) {
+        Ok(detected) if detected.service != Service::Ec2 => Ok(detected),
+        Err(error) => match error.answer_in() {
+            Some((service, protocol)) if service != Service::Ec2 => Err((service, protocol, error)),
+            _ => Ok(Detected {
+                service: Service::Ec2,
+                protocol: Protocol::Ec2Query,
+                operation: String::new(),
+            }),
+        },
+        Ok(detected) => Ok(detected),
+    };
     if let Some(credentials) = &endpoint.require_auth {
-        let headers: Vec<(&str, &str)> = parts
-            .headers
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-            .collect();
         let signed = SignedRequest {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -101,6 +163,21 @@ async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let secrets = std::slice::from_ref(credentials);
         if let Err(error) = sigv4::verify(&signed, sigv4::lookup_in(secrets), now) {
+            let (service, protocol) = match &monitoring {
+                Ok(detected) => (detected.service, detected.protocol),
+                Err((service, protocol, _)) => (*service, *protocol),
+            };
+            if service != Service::Ec2 {
+                let mut response = monitoring_api::error(
+                    service,
+                    protocol,
+                    error.aws_code(),
+                    &error.aws_message(),
+                    &id,
+                );
+                *response.status_mut() = StatusCode::FORBIDDEN;
+                return response;
+            }
             let api = ApiError {
                 code: error.aws_code().to_owned(),
                 message: error.aws_message(),
@@ -108,6 +185,15 @@ async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
             };
             return xml(401, ec2_error(&api, &id));
         }
+    }
+    match monitoring {
+        Ok(detected) if detected.service != Service::Ec2 => {
+            return monitoring_api::serve(&endpoint.shared, detected, &query, &body, &id).await;
+        }
+        Err((service, protocol, error)) => {
+            return monitoring_api::error(service, protocol, error.code(), &error.to_string(), &id);
+        }
+        Ok(_) => {}
     }
     if parts.method != Method::POST && parts.method != Method::GET {
         return xml(
@@ -124,17 +210,27 @@ async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
     } else {
         endpoint
             .shared
-            .apply(Command::Api {
+            .apply(Command::Ec2 {
                 action: decoded.action.clone(),
                 input: decoded.input,
             })
             .await
+            .map_err(ec2_api_error)
     };
     if let Err(error) = &result {
         tracing::debug!(action = %decoded.action, code = %error.code, message = %error.message, "EC2 call refused");
     }
     let (status, body) = encode_response(&decoded.action, &result, &id);
     xml(status, body)
+}
+
+/// An EC2 command's failure as EC2 answers it (a monitoring error cannot come from an
+/// EC2 command, but is answered sensibly if it does).
+fn ec2_api_error(error: RegionError) -> ApiError {
+    match error {
+        RegionError::Ec2(error) => error,
+        RegionError::Monitoring(error) => ApiError::new(&error.code, error.message),
+    }
 }
 
 fn ec2_error(error: &ApiError, id: &str) -> String {
@@ -179,7 +275,7 @@ fn read_tail(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
 
 async fn health(State(endpoint): State<Arc<Endpoint>>) -> Json<Value> {
     let shared = &endpoint.shared;
-    let (now, events) = shared.with_cloud(|cloud| (cloud.now(), cloud.bus().last_seq()));
+    let (now, events) = shared.with_region(|region| (region.now(), region.bus().last_seq()));
     Json(json!({
         "status": "ok",
         "virtual_time": now,
@@ -215,8 +311,8 @@ async fn events(
                     return None;
                 }
                 loop {
-                    let batch: Vec<String> = shared.with_cloud(|cloud| {
-                        cloud
+                    let batch: Vec<String> = shared.with_region(|region| {
+                        region
                             .bus()
                             .since(after)
                             .take(1_000)
@@ -273,7 +369,12 @@ async fn fault(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
                 .into_response();
         }
     };
-    match endpoint.shared.apply(Command::Fault(request)).await {
+    match endpoint
+        .shared
+        .apply(Command::Fault(request))
+        .await
+        .map_err(ec2_api_error)
+    {
         Ok(outcome) => Json(outcome).into_response(),
         Err(error) => (
             StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -281,4 +382,62 @@ async fn fault(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
         )
             .into_response(),
     }
+}
+
+async fn reports(State(endpoint): State<Arc<Endpoint>>, body: Bytes) -> Response {
+    let reports: Vec<agent_wire::Report> = match serde_json::from_slice(&body) {
+        Ok(reports) => reports,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"code": "InvalidParameterValue", "message": error.to_string()})),
+            )
+                .into_response();
+        }
+    };
+    match endpoint.shared.apply(Command::Reports { reports }).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"code": error.code(), "message": error.message()})),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    arn: String,
+}
+
+async fn queue(State(endpoint): State<Arc<Endpoint>>, Query(query): Query<QueueQuery>) -> Response {
+    let path = crate::deliveries::queue_path(&endpoint.shared.state_dir, &query.arn);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => {
+            let mut response = Response::new(Body::from(bytes));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            );
+            response
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Response::new(Body::empty()),
+        Err(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"code": "InternalFailure", "message": error.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn prometheus(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    let text = endpoint
+        .shared
+        .with_region(|region| region.monitoring().prometheus(region.now()));
+    let mut response = Response::new(Body::from(text));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }

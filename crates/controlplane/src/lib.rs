@@ -13,8 +13,10 @@
 //! [`start`] brings it all up and returns a handle; the binary's `up` command and the
 //! tests use the same function.
 
+mod deliveries;
 mod http;
 mod imds;
+mod monitoring_api;
 mod processes;
 mod procscan;
 mod recover;
@@ -145,15 +147,19 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
         }),
     );
     store.put_meta(&meta)?;
-    let rebuilt = recover::rebuild(&meta.cloud, &store, &clock)?;
-    let started_at = rebuilt.cloud.now();
     let endpoint_url = format!("http://{addr}");
+    let region_config = region::RegionConfig {
+        ec2: meta.cloud.clone(),
+        endpoint_url: format!("{endpoint_url}/"),
+    };
+    let rebuilt = recover::rebuild(&region_config, &store, &clock)?;
+    let started_at = rebuilt.region.now();
     let (key, secret) = match &config.require_auth {
         Some(c) => (c.access_key_id.clone(), c.secret_access_key.clone()),
         None => ("spotlab".to_owned(), "spotlab".to_owned()),
     };
     let (shared, channels) = shared::Shared::new(shared::Setup {
-        cloud: rebuilt.cloud,
+        region: rebuilt.region,
         clock,
         state_dir: config.state_dir.clone(),
         store: store.clone(),
@@ -176,6 +182,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
     supervisor.recover().await;
     let supervisor = tokio::spawn(supervisor.run(channels.supervisor, stop.clone()));
     let driver = tokio::spawn(drive(shared.clone(), stop.clone()));
+    let delivery = tokio::spawn(deliveries::run(shared.clone(), stop.clone()));
     let endpoint = Arc::new(http::Endpoint {
         shared: shared.clone(),
         require_auth: config.require_auth.clone(),
@@ -194,6 +201,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
         let served = server.await;
         stop_all.cancel();
         let _ = driver.await;
+        let _ = delivery.await;
         let _ = supervisor.await;
         drop(shared);
         // Everything that could journal has stopped; the writer drains and ends.
@@ -217,7 +225,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
 /// have made something due sooner) and advances the cloud to now.
 async fn drive(shared: Arc<shared::Shared>, stop: CancellationToken) {
     loop {
-        let due = shared.with_cloud(|cloud| cloud.next_due());
+        let due = shared.with_region(|region| region.next_due());
         let sleep = async {
             match due {
                 Some(t) => tokio::time::sleep_until(shared.clock.instant_at(t)).await,
@@ -247,7 +255,7 @@ fn new_meta(config: &UpConfig) -> Meta {
     cloud.boot_delay_ms = config.boot_delay.as_millis();
     cloud.imds_tokens_required = config.imds_tokens_required;
     Meta {
-        format: 1,
+        format: store::FORMAT,
         cloud_uid: uuid::Uuid::new_v4().simple().to_string(),
         cloud,
         time_scale: config.time_scale.unwrap_or_default().factor(),

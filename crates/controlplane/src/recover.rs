@@ -1,4 +1,4 @@
-//! Rebuilding the cloud after a restart: a new cloud from the stored configuration, the
+//! Rebuilding the region after a restart: a new region from the stored configuration, the
 //! journal's commands applied again at their virtual times (each answer's digest must
 //! match the one recorded), then virtual time brought up to now. And `--reset`: the
 //! old cloud's processes killed and its state removed.
@@ -7,27 +7,27 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use clock::Clock;
-use ec2::{Cloud, CloudConfig};
+use region::{Region, RegionConfig};
 
 use crate::procscan;
 use crate::shared::answer_digest;
 use crate::store::Store;
 
-/// A rebuilt cloud.
+/// A rebuilt region.
 pub struct Rebuilt {
-    /// The cloud at the clock's now.
-    pub cloud: Cloud,
+    /// The region at the clock's now.
+    pub region: Region,
     /// The journal's last sequence number (0 if empty).
     pub last_seq: u64,
     /// How many commands were applied again.
     pub replayed: usize,
 }
 
-/// Applies the journal to a new cloud. A digest that does not match means this
-/// spotlab does not rebuild the cloud the journal was written by (a different version
-/// with different behaviour): refuse rather than serve a different cloud.
-pub fn rebuild(config: &CloudConfig, store: &Store, clock: &Clock) -> anyhow::Result<Rebuilt> {
-    let mut cloud = Cloud::new(config.clone());
+/// Applies the journal to a new region. A digest that does not match means this
+/// spotlab does not rebuild the region the journal was written by (a different version
+/// with different behaviour): refuse rather than serve a different region.
+pub fn rebuild(config: &RegionConfig, store: &Store, clock: &Clock) -> anyhow::Result<Rebuilt> {
+    let mut cloud = Region::new(config.clone());
     let commands = store.commands()?;
     let mut last_seq = 0;
     for (seq, recorded) in &commands {
@@ -39,7 +39,7 @@ pub fn rebuild(config: &CloudConfig, store: &Store, clock: &Clock) -> anyhow::Re
                 "replaying command {seq} ({}) gave a different answer than when it was recorded; \
                  this state directory was written by a spotlab that behaves differently. \
                  Start with --reset to start over.",
-                describe(&recorded.command)
+                recorded.command.describe()
             );
         }
         last_seq = *seq;
@@ -49,17 +49,10 @@ pub fn rebuild(config: &CloudConfig, store: &Store, clock: &Clock) -> anyhow::Re
     // Everything replayed is history: the supervisor reconciles every instance anyway.
     cloud.take_changes();
     Ok(Rebuilt {
-        cloud,
+        region: cloud,
         last_seq,
         replayed: commands.len(),
     })
-}
-
-fn describe(command: &ec2::Command) -> String {
-    match command {
-        ec2::Command::Api { action, .. } => action.clone(),
-        ec2::Command::Fault(_) => "fault injection".to_owned(),
-    }
 }
 
 /// Forgets a state directory's cloud: kills its processes, removes its database and

@@ -2,18 +2,20 @@
 //! the journal of state-changing commands, and the channels that carry changes to the
 //! process supervisor and to event followers.
 //!
-//! Every use of the cloud goes through [`Shared::with_cloud`]: it brings the cloud up
-//! to the clock's now first, and hands what changed to the supervisor and the
-//! followers afterwards, so no caller can forget either. The lock is a plain mutex,
-//! never held across an `.await`.
+//! Every use of the region goes through [`Shared::with_region`] (or
+//! [`Shared::with_cloud`] for EC2 reads): it brings the region up to the clock's now
+//! first, and hands what changed to the supervisor, the delivery worker and the
+//! followers afterwards, so no caller can forget any. The lock is a plain mutex, never
+//! held across an `.await`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use clock::Clock;
-use ec2::{ApiError, Cloud, Command};
+use ec2::Cloud;
 use fleet::InstanceId;
+use region::{Command, Region, RegionError};
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 
@@ -22,7 +24,7 @@ use crate::store::{Recorded, Store, StoreError, digest};
 /// The shared state of a running control plane.
 pub struct Shared {
     /// The region.
-    cloud: Mutex<Cloud>,
+    region: Mutex<Region>,
     /// Virtual time.
     pub clock: Clock,
     /// The state directory.
@@ -41,6 +43,8 @@ pub struct Shared {
     durable: watch::Receiver<u64>,
     next_seq: Mutex<u64>,
     supervisor: mpsc::UnboundedSender<BTreeSet<InstanceId>>,
+    /// Wakes the delivery worker when deliveries may be due.
+    pub deliveries: Notify,
     /// The bus's latest sequence number, for event followers.
     pub events: watch::Sender<u64>,
     /// Wakes the time driver when new work may be due sooner.
@@ -59,8 +63,8 @@ pub struct Channels {
 
 /// How a [`Shared`] is set up.
 pub struct Setup {
-    /// The cloud, already rebuilt from the journal.
-    pub cloud: Cloud,
+    /// The region, already rebuilt from the journal.
+    pub region: Region,
     /// The clock.
     pub clock: Clock,
     /// The state directory.
@@ -85,9 +89,9 @@ impl Shared {
         let (journal, journal_rx) = mpsc::unbounded_channel();
         let (durable_tx, durable) = watch::channel(setup.last_seq);
         let (supervisor, supervisor_rx) = mpsc::unbounded_channel();
-        let last_event = setup.cloud.bus().last_seq();
+        let last_event = setup.region.bus().last_seq();
         let shared = Arc::new(Shared {
-            cloud: Mutex::new(setup.cloud),
+            region: Mutex::new(setup.region),
             clock: setup.clock,
             state_dir: setup.state_dir,
             store: setup.store,
@@ -99,6 +103,7 @@ impl Shared {
             durable,
             next_seq: Mutex::new(setup.last_seq + 1),
             supervisor,
+            deliveries: Notify::new(),
             events: watch::channel(last_event).0,
             wake: Notify::new(),
         });
@@ -112,26 +117,29 @@ impl Shared {
         )
     }
 
-    fn lock(&self) -> MutexGuard<'_, Cloud> {
-        // A panic while holding the lock leaves the cloud as it was between calls
+    fn lock(&self) -> MutexGuard<'_, Region> {
+        // A panic while holding the lock leaves the region as it was between calls
         // (every call completes or fails as a whole), so the poison is not a concern.
-        self.cloud
+        self.region
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `f` on the cloud brought up to now, then dispatches what changed.
-    pub fn with_cloud<T>(&self, f: impl FnOnce(&mut Cloud) -> T) -> T {
+    /// Runs `f` on the region brought up to now, then dispatches what changed.
+    pub fn with_region<T>(&self, f: impl FnOnce(&mut Region) -> T) -> T {
         let (out, changes) = {
-            let mut cloud = self.lock();
-            let now = self.clock.now().max(cloud.now());
-            cloud.advance_to(now);
-            let out = f(&mut cloud);
-            (out, cloud.take_changes())
+            let mut region = self.lock();
+            let now = self.clock.now().max(region.now());
+            region.advance_to(now);
+            let out = f(&mut region);
+            (out, region.take_changes())
         };
         if !changes.instances.is_empty() {
             // The supervisor outlives every caller; a closed channel means shutdown.
             let _ = self.supervisor.send(changes.instances);
+        }
+        if changes.deliveries {
+            self.deliveries.notify_one();
         }
         if let Some((_, last)) = changes.events {
             self.events.send_replace(last);
@@ -139,12 +147,17 @@ impl Shared {
         out
     }
 
+    /// Runs `f` on EC2 brought up to now (reads: every change is a [`Command`]).
+    pub fn with_cloud<T>(&self, f: impl FnOnce(&Cloud) -> T) -> T {
+        self.with_region(|region| f(region.ec2()))
+    }
+
     /// Applies a command. One that changed the cloud is journaled; every answer waits
     /// until what it may show is durable (its own command, and those applied before).
-    pub async fn apply(&self, command: Command) -> Result<Value, ApiError> {
-        let (result, wait_for) = self.with_cloud(|cloud| {
-            let at = cloud.now();
-            let (result, changed) = cloud.apply_and_tell(&command);
+    pub async fn apply(&self, command: Command) -> Result<Value, RegionError> {
+        let (result, wait_for) = self.with_region(|region| {
+            let at = region.now();
+            let (result, changed) = region.apply_and_tell(&command);
             let mut next = self
                 .next_seq
                 .lock()
@@ -169,19 +182,19 @@ impl Shared {
         self.wake.notify_one();
         let mut durable = self.durable.clone();
         if durable.wait_for(|done| *done >= wait_for).await.is_err() {
-            return Err(ApiError::internal(
+            return Err(RegionError::Ec2(ec2::ApiError::internal(
                 "the state database stopped accepting writes; the change is not durable",
-            ));
+            )));
         }
         result
     }
 }
 
 /// The digest of an answer, recorded with its command and checked on replay.
-pub fn answer_digest(result: &Result<Value, ApiError>) -> u64 {
+pub fn answer_digest(result: &Result<Value, RegionError>) -> u64 {
     match result {
         Ok(value) => digest(value.to_string().as_bytes()),
-        Err(error) => digest(format!("{}:{}", error.code, error.message).as_bytes()),
+        Err(error) => digest(format!("{}:{}", error.code(), error.message()).as_bytes()),
     }
 }
 

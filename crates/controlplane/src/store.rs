@@ -14,8 +14,9 @@
 
 use std::path::Path;
 
-use ec2::{CloudConfig, Command};
+use ec2::CloudConfig;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use region::Command;
 use serde::{Deserialize, Serialize};
 use simtime::SimTime;
 
@@ -24,7 +25,7 @@ const COMMANDS: TableDefinition<u64, &[u8]> = TableDefinition::new("commands");
 const PROCESSES: TableDefinition<&str, &[u8]> = TableDefinition::new("processes");
 
 /// The layout version of the database; bumped when it changes incompatibly.
-const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -256,7 +257,7 @@ mod tests {
                     1,
                     Recorded {
                         at,
-                        command: Command::Api {
+                        command: Command::Ec2 {
                             action: "CreateVpc".to_owned(),
                             input: serde_json::json!({"CidrBlock": "10.0.0.0/16"}),
                         },

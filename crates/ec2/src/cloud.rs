@@ -116,7 +116,8 @@ pub struct Bus {
 }
 
 impl Bus {
-    pub(crate) fn publish(&mut self, event: Value) {
+    /// Publishes `event` as the next one.
+    pub fn publish(&mut self, event: Value) {
         self.next_seq += 1;
         self.events.push_back(BusEvent {
             seq: self.next_seq,

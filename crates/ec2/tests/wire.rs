@@ -57,6 +57,7 @@ fn generate(
             }
             (!items.is_empty()).then_some(Value::Array(items))
         }
+        Shape::Map { .. } => None,
         Shape::Scalar(scalar) => {
             let (text, value) = match scalar {
                 Scalar::String | Scalar::Blob => {

@@ -1,7 +1,9 @@
 //! The AWS CLI against `spotlab up`: the reference walkthrough's EC2 commands (steps 5
 //! to 11) run verbatim by `tests/aws-cli/walkthrough.sh`, including a Python program
 //! using boto3 and IMDSv2 as user data that must see its interruption notice and exit
-//! cleanly before termination.
+//! cleanly before termination; and the walkthrough's monitoring created by
+//! `tests/aws-cli/monitoring.sh` (topics, an HTTP subscriber that confirms itself, the
+//! alarm, the interruption rule) and exercised through CloudWatch, SNS and EventBridge.
 //!
 //! The AWS CLI comes from PyPI into a virtual environment made by
 //! `scripts/python-env.sh` (`cargo xtask ci` runs it and sets `SPOTLAB_REQUIRE_AWS_CLI`,
@@ -29,8 +31,9 @@ fn venv() -> Option<PathBuf> {
     dir.join("bin/aws").exists().then_some(dir)
 }
 
-#[test]
-fn reference_walkthrough_with_the_aws_cli() {
+/// Runs `script` (in `tests/aws-cli/`) against a fresh `spotlab up` at time scale 60 and
+/// checks it printed `done`.
+fn run_script(script: &str, done: &str) {
     let Some(venv) = venv() else {
         assert!(
             std::env::var_os("SPOTLAB_REQUIRE_AWS_CLI").is_none(),
@@ -61,7 +64,7 @@ fn reference_walkthrough_with_the_aws_cli() {
     );
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws-cli");
     let output = Command::new("bash")
-        .arg(here.join("walkthrough.sh"))
+        .arg(here.join(script))
         .env_clear()
         .env("PATH", path)
         .env("HOME", dir.path())
@@ -80,11 +83,21 @@ fn reference_walkthrough_with_the_aws_cli() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        output.status.success() && stdout.contains("walkthrough passed"),
-        "walkthrough failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status.success() && stdout.contains(done),
+        "{script} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
     // The run's checks, for the test log.
     eprintln!("{stdout}");
     drop(up);
+}
+
+#[test]
+fn reference_walkthrough_with_the_aws_cli() {
+    run_script("walkthrough.sh", "walkthrough passed");
+}
+
+#[test]
+fn walkthrough_monitoring_with_the_aws_cli() {
+    run_script("monitoring.sh", "monitoring passed");
 }

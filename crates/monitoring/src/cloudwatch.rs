@@ -1,0 +1,4 @@
+//! CloudWatch: metrics ([`metrics`]) and alarms ([`alarms`]).
+
+pub mod alarms;
+pub mod metrics;
