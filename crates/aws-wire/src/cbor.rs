@@ -322,9 +322,13 @@ fn epoch_seconds(item: &Item, path: &Path<'_>) -> Result<Value, InputError> {
     /// Beyond 2^53 seconds a double no longer holds every whole second.
     const EXACT: f64 = 9_007_199_254_740_992.0;
     match item {
-        Item::Integer(n) => i64::try_from(*n)
-            .map(|n| Value::Number(n.into()))
-            .map_err(|_| path.invalid(format!("{n} is out of range for a timestamp"))),
+        // One canonical form per instant whichever way it was sent: whole seconds below
+        // 2^53 as integers (as a float64 of them decodes too), beyond as doubles.
+        Item::Integer(n) => match i64::try_from(*n) {
+            Ok(n) if (n.unsigned_abs() as f64) < EXACT => Ok(Value::Number(n.into())),
+            Ok(n) => finite(n as f64, path),
+            Err(_) => Err(path.invalid(format!("{n} is out of range for a timestamp"))),
+        },
         Item::Float(f) if f.fract() == 0.0 && f.abs() < EXACT => {
             Ok(Value::Number((*f as i64).into()))
         }

@@ -58,6 +58,8 @@ pub struct Endpoint {
 pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
     axum::Router::new()
         .route("/", post(aws_request).get(aws_request))
+        // Smithy RPC v2 CBOR (aws-sdk-rust's CloudWatch): `/service/<S>/operation/<Op>`.
+        .route("/service/{*operation}", post(aws_request))
         .route("/spotlab/v1/health", get(health))
         .route("/spotlab/v1/events", get(events))
         .route("/spotlab/v1/faults", post(fault))

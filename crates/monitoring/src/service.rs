@@ -210,12 +210,11 @@ impl Monitoring {
         self.deliver(deliveries, now);
     }
 
-    /// When something is next due: an alarm evaluation or a delivery attempt.
+    /// When time next matters: the next alarm evaluation. (Delivery attempts are due
+    /// by [`Monitoring::next_delivery_due`]; the shell performs them, so time need not
+    /// stop there.)
     pub fn next_due(&self) -> Option<SimTime> {
-        match (self.alarms.next_evaluation(), self.sns.next_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.alarms.next_evaluation()
     }
 
     /// Runs the services forward to `now`: evaluates the alarms due and applies

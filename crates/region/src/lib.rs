@@ -199,7 +199,9 @@ impl Region {
         &self.bus
     }
 
-    /// When something is next due in either half.
+    /// When either half next has something to do as time passes (a boot, a notice's
+    /// action, a price change, an alarm evaluation). Delivery attempts are not part of
+    /// it: the shell performs those when [`Region::next_delivery_due`] says.
     pub fn next_due(&self) -> Option<SimTime> {
         match (self.ec2.next_due(), self.monitoring.next_due()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -212,8 +214,13 @@ impl Region {
     pub fn advance_to(&mut self, now: SimTime) {
         loop {
             let current = self.now();
-            match self.next_due() {
-                Some(due) if due > current && due <= now => self.step_to(due),
+            let next = [self.ec2.next_due(), self.monitoring.next_due()]
+                .into_iter()
+                .flatten()
+                .filter(|due| *due > current)
+                .min();
+            match next {
+                Some(due) if due <= now => self.step_to(due),
                 _ => break,
             }
         }
