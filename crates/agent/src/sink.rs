@@ -1,11 +1,13 @@
 //! Report sinks: JSON lines on stdout or in a file, and the control plane's metrics API.
 //!
-//! One task owns every sink and takes reports from a bounded channel in order. Files and
-//! stdout are written and flushed per report. The HTTP sink keeps every report it has
-//! not yet delivered and posts them in batches, retrying with backoff; the receiver
-//! de-duplicates by run id and sequence number, so a retry after an ambiguous failure
-//! is safe. On close, delivery is retried until a deadline and what could not be
-//! delivered is reported (the checkpoint still holds the totals).
+//! One task owns every sink and takes reports from a bounded channel in order, each time
+//! every report already waiting (up to a batch), so a slow receiver gets fewer, larger
+//! posts instead of a growing queue. Files and stdout are written and flushed per take.
+//! The HTTP sink keeps every report it has not yet delivered and posts them in batches,
+//! retrying with backoff; the receiver de-duplicates by run id and sequence number, so a
+//! retry after an ambiguous failure is safe. On close, delivery is retried until a
+//! deadline, which also cuts a post in flight, and what could not be delivered is
+//! reported (the checkpoint still holds the totals).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -137,7 +139,8 @@ async fn open(spec: &SinkSpec) -> anyhow::Result<Sink> {
 }
 
 impl Sink {
-    async fn take(&mut self, report: &Report, line: &[u8]) {
+    /// Takes reports in order; `lines` holds their JSON lines.
+    async fn take(&mut self, reports: &[Report], lines: &[u8]) {
         match self {
             Sink::Lines {
                 name,
@@ -146,20 +149,20 @@ impl Sink {
                 failed,
             } => {
                 let written = async {
-                    out.write_all(line).await?;
+                    out.write_all(lines).await?;
                     out.flush().await
                 }
                 .await;
                 match written {
-                    Ok(()) => *delivered += 1,
+                    Ok(()) => *delivered += reports.len() as u64,
                     Err(error) => {
-                        *failed += 1;
-                        tracing::warn!(sink = %name, %error, "report not written");
+                        *failed += reports.len() as u64;
+                        tracing::warn!(sink = %name, %error, "reports not written");
                     }
                 }
             }
             Sink::Http { pending, .. } => {
-                pending.push_back(report.clone());
+                pending.extend(reports.iter().cloned());
                 self.post(false).await;
             }
         }
@@ -248,17 +251,28 @@ async fn run(
     loop {
         tokio::select! {
             report = reports.recv() => {
-                let Some(report) = report else { break };
-                let mut line = match serde_json::to_vec(&report) {
-                    Ok(line) => line,
+                let Some(first) = report else { break };
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match reports.try_recv() {
+                        Ok(report) => batch.push(report),
+                        Err(_) => break,
+                    }
+                }
+                let mut lines = Vec::new();
+                batch.retain(|report| match serde_json::to_vec(report) {
+                    Ok(line) => {
+                        lines.extend_from_slice(&line);
+                        lines.push(b'\n');
+                        true
+                    }
                     Err(error) => {
                         tracing::error!(%error, "report does not serialise");
-                        continue;
+                        false
                     }
-                };
-                line.push(b'\n');
+                });
                 for sink in &mut sinks {
-                    sink.take(&report, &line).await;
+                    sink.take(&batch, &lines).await;
                 }
             }
             _ = tick.tick() => {
@@ -272,7 +286,12 @@ async fn run(
     let deadline = (*close_deadline.borrow()).unwrap_or_else(|| Instant::now() + MAX_BACKOFF);
     for sink in &mut sinks {
         loop {
-            sink.post(true).await;
+            if tokio::time::timeout_at(deadline, sink.post(true))
+                .await
+                .is_err()
+            {
+                break;
+            }
             let (_, _, undelivered) = sink.delivery();
             if undelivered == 0 || !matches!(sink, Sink::Http { .. }) || Instant::now() >= deadline
             {

@@ -8,7 +8,7 @@
 //! | `Run`, group frozen | SIGCONT |
 //! | `Frozen` | SIGSTOP |
 //! | `Ending` | SIGTERM (once) |
-//! | `Gone` | SIGKILL to the group and to every process carrying the instance's mark; stop its metadata service |
+//! | `Gone` | SIGKILL to the group and to every process carrying the instance's mark, at least 5 real seconds after its SIGTERM (sent now if it never was; counted from now if a previous run sent it); stop its metadata service |
 //!
 //! The record is written before the user data starts, so a crash between the two can
 //! lose a start but never cause a second one. After a restart [`Supervisor::recover`]
@@ -40,17 +40,29 @@ use crate::store::ProcessRecord;
 
 /// How long a clean shutdown waits for instances to exit after SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// The least real time between an instance's SIGTERM and its SIGKILL. The grace period
+/// is virtual (it shrinks with the time scale), but a process needs real time to finish
+/// what it does on SIGTERM (an agent's last report and checkpoint): at a high time
+/// scale its processes may outlive the instance's `terminated` by up to this much.
+const MIN_REAL_GRACE: Duration = Duration::from_secs(5);
 
 /// One instance's processes as the host sees them.
 struct Entry {
     record: ProcessRecord,
     imds: Option<ImdsServer>,
+    /// When this control plane sent the group SIGTERM (not kept across restarts).
+    term_sent_at: Option<tokio::time::Instant>,
+    /// A reconcile is scheduled for when the real grace period is over.
+    kill_scheduled: bool,
 }
 
 /// Runs instances' processes.
 pub struct Supervisor {
     shared: Arc<Shared>,
     entries: HashMap<InstanceId, Entry>,
+    /// Instances to reconcile again once their real grace period is over.
+    later: mpsc::UnboundedSender<InstanceId>,
+    later_rx: mpsc::UnboundedReceiver<InstanceId>,
 }
 
 impl Supervisor {
@@ -60,9 +72,25 @@ impl Supervisor {
             .store
             .processes()?
             .into_iter()
-            .map(|(id, record)| (InstanceId::new(id), Entry { record, imds: None }))
+            .map(|(id, record)| {
+                (
+                    InstanceId::new(id),
+                    Entry {
+                        record,
+                        imds: None,
+                        term_sent_at: None,
+                        kill_scheduled: false,
+                    },
+                )
+            })
             .collect();
-        Ok(Supervisor { shared, entries })
+        let (later, later_rx) = mpsc::unbounded_channel();
+        Ok(Supervisor {
+            shared,
+            entries,
+            later,
+            later_rx,
+        })
     }
 
     /// After a (re)start: adopts live processes of known instances, kills those of
@@ -132,6 +160,13 @@ impl Supervisor {
                     }
                     None => break,
                 },
+                Some(id) = self.later_rx.recv() => {
+                    let mut batch = BTreeSet::from([id]);
+                    while let Ok(more) = self.later_rx.try_recv() {
+                        batch.insert(more);
+                    }
+                    self.reconcile_all(batch).await;
+                }
                 () = shutdown.cancelled() => break,
             }
         }
@@ -194,6 +229,8 @@ impl Supervisor {
         let entry = self.entries.entry(id.clone()).or_insert_with(|| Entry {
             record: ProcessRecord::default(),
             imds: None,
+            term_sent_at: None,
+            kill_scheduled: false,
         });
         match runtime.goal {
             ProcessGoal::Hold => {}
@@ -226,10 +263,43 @@ impl Supervisor {
                     }
                     signal_group(entry.record.pgid, Signal::SIGTERM);
                     entry.record.term_sent = true;
+                    entry.term_sent_at = Some(tokio::time::Instant::now());
                     dirty.insert(id.clone());
                 }
             }
             ProcessGoal::Gone => {
+                if entry.record.started && !entry.record.finished && !entry.record.frozen {
+                    // Never SIGKILL without a SIGTERM first and a real moment to act on it
+                    // (time may have jumped past the whole virtual grace period).
+                    let now = tokio::time::Instant::now();
+                    let termed = match entry.term_sent_at {
+                        Some(at) => at,
+                        None => {
+                            // Sent by a previous run of the control plane (when is not
+                            // known, so the grace starts now), or never sent.
+                            if !entry.record.term_sent {
+                                signal_group(entry.record.pgid, Signal::SIGTERM);
+                                entry.record.term_sent = true;
+                                dirty.insert(id.clone());
+                            }
+                            entry.term_sent_at = Some(now);
+                            now
+                        }
+                    };
+                    let kill_at = termed + MIN_REAL_GRACE;
+                    if kill_at > now {
+                        if !entry.kill_scheduled {
+                            entry.kill_scheduled = true;
+                            let later = self.later.clone();
+                            let id = id.clone();
+                            tokio::spawn(async move {
+                                tokio::time::sleep_until(kill_at).await;
+                                let _ = later.send(id);
+                            });
+                        }
+                        return None;
+                    }
+                }
                 if entry.record.started && !entry.record.finished {
                     signal_group(entry.record.pgid, Signal::SIGKILL);
                     if entry.record.pgid.is_some() {

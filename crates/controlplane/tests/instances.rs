@@ -458,3 +458,47 @@ async fn hibernation_freezes_the_process_group_until_the_fleet_resumes_the_insta
     );
     cloud.cloud.stop().await;
 }
+
+/// Termination sends SIGTERM and waits before SIGKILL: 10 virtual seconds, but never
+/// less than a few real seconds, so a process can finish its shutdown (an agent's last
+/// report and checkpoint) however fast virtual time runs. At time scale 600 the virtual
+/// grace is 17 real milliseconds; this script needs a real second after its SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_instance_has_real_time_to_finish_its_shutdown() {
+    let cloud = cloud(600).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("drained");
+    let script = format!(
+        "#!/bin/sh\ntrap 'sleep 1; echo drained > {}; exit 0' TERM\necho pid=$$\nwhile :; do sleep 0.05; done\n",
+        marker.display()
+    );
+    let id = one_instance(
+        &cloud,
+        "slow-shutdown",
+        &script,
+        false,
+        SpotInstanceInterruptionBehavior::Terminate,
+    )
+    .await;
+    let pid = console_value(&cloud, &id, "pid").await;
+    cloud
+        .ec2
+        .terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("terminate");
+    let mut finished = false;
+    for _ in 0..500 {
+        if marker.exists() && process_state(&pid).is_none() {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        finished,
+        "the process finished its SIGTERM handler before it was killed"
+    );
+    cloud.cloud.stop().await;
+}

@@ -118,9 +118,11 @@ fn seed_alarm_follows_the_error_rate() {
     // Nothing is due before the first tick.
     assert!(step(&mut alarms, "2024-05-01T10:00:59Z", &data).is_empty());
 
-    // A good minute: INSUFFICIENT_DATA -> OK, no OK actions to run.
+    // A good minute: INSUFFICIENT_DATA -> OK, no OK actions to run. A minute is judged
+    // one minute after it ends (data has that long to arrive), as on AWS.
     data.set("Error", "2024-05-01T10:00:00Z", 0.05);
-    let transitions = step(&mut alarms, "2024-05-01T10:01:00Z", &data);
+    assert!(step(&mut alarms, "2024-05-01T10:01:00Z", &data).is_empty());
+    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
     assert_eq!(transitions.len(), 1);
     let ok = &transitions[0];
     assert_eq!(
@@ -134,11 +136,11 @@ fn seed_alarm_follows_the_error_rate() {
          transition)."
     );
     assert!(ok.actions.is_empty());
-    assert_eq!(ok.timestamp, at("2024-05-01T10:01:00Z"));
+    assert_eq!(ok.timestamp, at("2024-05-01T10:02:00Z"));
 
     // A bad minute: OK -> ALARM, the topic is notified.
     data.set("Error", "2024-05-01T10:01:00Z", 0.35);
-    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:03:00Z", &data);
     assert_eq!(transitions.len(), 1);
     let alarm = &transitions[0];
     assert_eq!(
@@ -157,7 +159,7 @@ fn seed_alarm_follows_the_error_rate() {
     assert_eq!(message["Trigger"]["TreatMissingData"], "ignore");
 
     // The data stops: the state is kept (ignore), nothing is sent.
-    for minute in ["10:03", "10:04", "10:05", "10:06"] {
+    for minute in ["10:04", "10:05", "10:06", "10:07"] {
         let now = format!("2024-05-01T{minute}:00Z");
         assert!(step(&mut alarms, &now, &data).is_empty(), "{minute}");
     }
@@ -165,14 +167,14 @@ fn seed_alarm_follows_the_error_rate() {
 
     // It recovers.
     data.set("Error", "2024-05-01T10:06:00Z", 0.0);
-    let transitions = step(&mut alarms, "2024-05-01T10:07:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:08:00Z", &data);
     assert_eq!(transitions.len(), 1);
     assert_eq!(transitions[0].new_state, AlarmState::Ok);
     assert!(transitions[0].actions.is_empty());
 
     let described = describe_one(&alarms, SEED_ALARM);
     assert_eq!(described["StateValue"], "OK");
-    assert_eq!(described["StateTransitionedTimestamp"], json!(1714558020.0));
+    assert_eq!(described["StateTransitionedTimestamp"], json!(1714558080.0));
     let reason_data: Value =
         serde_json::from_str(described["StateReasonData"].as_str().unwrap()).unwrap();
     assert_eq!(reason_data["recentDatapoints"], json!([0.0]));
@@ -216,7 +218,8 @@ fn actions_fire_only_on_transitions() {
             .entry("Error".to_owned())
             .or_default()
             .insert(start, value);
-        let now = start + SimDuration::from_mins(1);
+        // Each minute is judged a minute after it ends.
+        let now = start + SimDuration::from_mins(2);
         for transition in alarms.evaluate_due(now, &data) {
             sent.push((
                 transition.new_state,
@@ -231,17 +234,17 @@ fn actions_fire_only_on_transitions() {
             (
                 AlarmState::Ok,
                 vec![TOPIC.to_owned()],
-                at("2024-05-01T10:01:00Z")
+                at("2024-05-01T10:02:00Z")
             ),
             (
                 AlarmState::Alarm,
                 vec![TOPIC.to_owned()],
-                at("2024-05-01T10:03:00Z")
+                at("2024-05-01T10:04:00Z")
             ),
             (
                 AlarmState::Ok,
                 vec![TOPIC.to_owned()],
-                at("2024-05-01T10:07:00Z")
+                at("2024-05-01T10:08:00Z")
             ),
         ]
     );
@@ -259,7 +262,7 @@ fn disabled_actions_mute_notifications_not_events() {
         .unwrap();
     assert_eq!(describe_one(&alarms, SEED_ALARM)["ActionsEnabled"], false);
     data.set("Error", "2024-05-01T10:00:00Z", 0.9);
-    let transitions = step(&mut alarms, "2024-05-01T10:01:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
     assert_eq!(transitions.len(), 1);
     assert!(transitions[0].actions.is_empty());
     assert_eq!(transitions[0].event["detail"]["state"]["value"], "ALARM");
@@ -270,11 +273,11 @@ fn disabled_actions_mute_notifications_not_events() {
     alarms
         .set_alarm_state(
             &json!({"AlarmName": SEED_ALARM, "StateValue": "OK", "StateReason": "reset"}),
-            at("2024-05-01T10:01:30Z"),
+            at("2024-05-01T10:02:30Z"),
         )
         .unwrap();
     data.set("Error", "2024-05-01T10:01:00Z", 0.9);
-    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:03:00Z", &data);
     assert_eq!(transitions[0].actions, vec![TOPIC.to_owned()]);
 }
 
@@ -343,7 +346,7 @@ fn set_alarm_state() {
 
     // The next evaluation overwrites it.
     data.set("Error", "2024-05-01T10:00:00Z", 0.0);
-    let transitions = step(&mut alarms, "2024-05-01T10:01:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
     assert_eq!(transitions[0].new_state, AlarmState::Ok);
 }
 
@@ -661,7 +664,7 @@ fn history_filters_pages_and_survives_deletion() {
         .put_metric_alarm(&simple("other", &[]), at("2024-05-01T10:00:01Z"))
         .unwrap();
     data.set("Error", "2024-05-01T10:00:00Z", 0.5);
-    let transitions = step(&mut alarms, "2024-05-01T10:01:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
     let to_alarm = transitions
         .iter()
         .find(|t| t.alarm_name == SEED_ALARM)
@@ -670,7 +673,7 @@ fn history_filters_pages_and_survives_deletion() {
         to_alarm,
         TOPIC,
         &ActionResult::Succeeded,
-        at("2024-05-01T10:01:00.100Z"),
+        at("2024-05-01T10:02:00.100Z"),
     );
     alarms.record_action(
         to_alarm,
@@ -678,12 +681,12 @@ fn history_filters_pages_and_survives_deletion() {
         &ActionResult::Failed {
             reason: "NotFound".to_owned(),
         },
-        at("2024-05-01T10:01:00.200Z"),
+        at("2024-05-01T10:02:00.200Z"),
     );
     alarms
         .delete_alarms(
             &json!({"AlarmNames": [SEED_ALARM]}),
-            at("2024-05-01T10:02:00Z"),
+            at("2024-05-01T10:03:00Z"),
         )
         .unwrap();
     assert!(
@@ -729,13 +732,13 @@ fn history_filters_pages_and_survives_deletion() {
     let action: Value = serde_json::from_str(items[2]["HistoryData"].as_str().unwrap()).unwrap();
     assert_eq!(action["actionState"], "Succeeded");
     assert_eq!(action["notificationResource"], TOPIC);
-    assert_eq!(action["stateUpdateTimestamp"], 1714557660000u64);
+    assert_eq!(action["stateUpdateTimestamp"], 1714557720000u64);
     let published: Value =
         serde_json::from_str(action["publishedMessage"].as_str().unwrap()).unwrap();
     assert_eq!(published["default"], to_alarm.message.as_str());
     let state_update = items[3]["HistoryData"].as_str().unwrap();
     assert!(state_update.starts_with(
-        r#"{"version":"1.0","oldState":{"stateValue":"INSUFFICIENT_DATA","stateReason":"Unchecked: Initial alarm creation"},"newState":{"stateValue":"ALARM","stateReason":"Threshold Crossed: 1 out of the last 1 datapoints [0.5 (01/05/24 10:00:00)] was greater than or equal to the threshold (0.1) (minimum 1 datapoint for OK -> ALARM transition).","stateReasonData":{"version":"1.0","queryDate":"2024-05-01T10:01:00.000+0000","startDate":"2024-05-01T10:00:00.000+0000","statistic":"Average","period":60,"#
+        r#"{"version":"1.0","oldState":{"stateValue":"INSUFFICIENT_DATA","stateReason":"Unchecked: Initial alarm creation"},"newState":{"stateValue":"ALARM","stateReason":"Threshold Crossed: 1 out of the last 1 datapoints [0.5 (01/05/24 10:00:00)] was greater than or equal to the threshold (0.1) (minimum 1 datapoint for OK -> ALARM transition).","stateReasonData":{"version":"1.0","queryDate":"2024-05-01T10:02:00.000+0000","startDate":"2024-05-01T10:00:00.000+0000","statistic":"Average","period":60,"#
     ));
 
     // Oldest first, by type, by date, in pages.
@@ -767,8 +770,8 @@ fn history_filters_pages_and_survives_deletion() {
     assert_eq!(actions["AlarmHistoryItems"].as_array().unwrap().len(), 2);
     let window = alarms
         .describe_alarm_history(&json!({
-            "StartDate": 1714557660.05,
-            "EndDate": 1714557660.15,
+            "StartDate": 1714557720.05,
+            "EndDate": 1714557720.15,
         }))
         .unwrap();
     assert_eq!(window["AlarmHistoryItems"].as_array().unwrap().len(), 1);
@@ -1075,7 +1078,7 @@ fn math_alarm_evaluates_the_expression() {
 
     data.set("math", "2024-05-01T10:00:00Z", 0.3);
     data.set("math", "2024-05-01T10:01:00Z", 0.4);
-    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
+    let transitions = step(&mut alarms, "2024-05-01T10:03:00Z", &data);
     assert_eq!(transitions.len(), 1);
     let (query, start, end) = data.asked.borrow().last().cloned().unwrap();
     let AlarmQuery::Math { metrics, period } = query else {
@@ -1085,7 +1088,8 @@ fn math_alarm_evaluates_the_expression() {
     assert_eq!(metrics[2]["Expression"], "e / (e + s)");
     assert_eq!(
         (start, end),
-        (at("2024-05-01T09:58:00Z"), at("2024-05-01T10:02:00Z"))
+        (at("2024-05-01T09:58:00Z"), at("2024-05-01T10:02:00Z")),
+        "the minute that ended at 10:02 is judged at 10:03"
     );
 
     let transition = &transitions[0];
@@ -1159,23 +1163,23 @@ fn evaluation_windows() {
         vec![
             (
                 "30".to_owned(),
-                at("2024-05-01T10:05:00Z"),
-                at("2024-05-01T10:06:30Z")
+                at("2024-05-01T10:04:30Z"),
+                at("2024-05-01T10:06:00Z")
+            ),
+            (
+                "30".to_owned(),
+                at("2024-05-01T10:04:30Z"),
+                at("2024-05-01T10:06:00Z")
             ),
             (
                 "30".to_owned(),
                 at("2024-05-01T10:05:00Z"),
                 at("2024-05-01T10:06:30Z")
-            ),
-            (
-                "30".to_owned(),
-                at("2024-05-01T10:05:30Z"),
-                at("2024-05-01T10:07:00Z")
             ),
             (
                 "300".to_owned(),
-                at("2024-05-01T09:47:00Z"),
-                at("2024-05-01T10:07:00Z")
+                at("2024-05-01T09:46:00Z"),
+                at("2024-05-01T10:06:00Z")
             ),
         ]
     );

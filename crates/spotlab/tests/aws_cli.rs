@@ -41,6 +41,11 @@ fn run_script(script: &str, done: &str) {
 /// processes, and several at once on a small machine would fall behind virtual time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Runs `script`, which starts (and may kill and restart) `spotlab up` itself.
+fn run_script_alone(script: &str, done: &str) {
+    run(script, done, false);
+}
+
 fn run(script: &str, done: &str, start_up: bool) {
     let _turn = ONE_AT_A_TIME
         .lock()
@@ -119,4 +124,9 @@ fn walkthrough_monitoring_with_the_aws_cli() {
 #[test]
 fn the_walkthroughs_test_script_as_user_data_reaches_the_alarm() {
     run_script("test_script.sh", "test script passed");
+}
+
+#[test]
+fn walkthrough_end_to_end_with_agents_alarm_topics_and_a_crash() {
+    run_script_alone("monitoring_e2e.sh", "monitoring end to end passed");
 }

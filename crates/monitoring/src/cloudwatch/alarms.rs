@@ -17,8 +17,10 @@
 //!   latest tick at or before `now` (ticks missed by calling late are not replayed), and
 //!   stamps its changes with that tick.
 //! - Window: at tick `t` the evaluation range ends at `end` = `t` rounded down to a whole
-//!   minute (periods ≥ 60 s) or to a whole period (10/20/30 s), so the newest period is
-//!   the last complete one before `t`; it spans `N + 2` periods back from `end`
+//!   minute (periods ≥ 60 s) or to a whole period (10/20/30 s), less that unit (a minute,
+//!   or the period), so data has that long to arrive before its period is judged (AWS's
+//!   reason data shows the same lag: a query at 15:31:44 judging the period that began
+//!   at 15:29:00); it spans `N + 2` periods back from `end`
 //!   ([`watch::alarm::evaluation_range`]): `start = end − (N + 2) × Period`. The periods
 //!   are `[start + i × Period, start + (i + 1) × Period)`, so for a 300 s period they are
 //!   minute-aligned, not aligned on multiples of 300 s, as on AWS.

@@ -141,12 +141,15 @@ fn latest_tick(t: SimTime, period: u32) -> SimTime {
 }
 
 /// Where the evaluation range of a tick ends: the tick rounded down to a whole minute
-/// (periods of a minute or more) or to a whole period.
+/// (periods of a minute or more) or to a whole period, less that unit, which leaves data
+/// time to arrive before its period is judged: AWS's own reason data shows a query at
+/// 15:31:44 evaluating the period that began at 15:29:00.
 fn window_end(tick: SimTime, period: u32) -> SimTime {
     let unit = if period >= 60 {
         60_000
     } else {
         u64::from(period) * 1000
     };
-    SimTime::from_millis(tick.as_millis() / unit * unit)
+    let rounded = tick.as_millis() / unit * unit;
+    SimTime::from_millis(rounded.saturating_sub(unit))
 }
