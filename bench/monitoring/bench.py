@@ -132,6 +132,17 @@ def captured(client, cap: Capture, method: str, kwargs: dict) -> tuple[dict, dic
                     "headers": {k: req["headers"][k] for k in REPLAY_HEADERS if k in req["headers"]}}
 
 
+def body_record(request: dict) -> dict:
+    """A captured request as the report shows it: its size on the wire, its headers but
+    the signature's, and the start of its text (decompressed when gzipped)."""
+    body = request["body"]
+    if request["headers"].get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    text = body.decode(errors="replace")
+    return {"bytes": len(request["body"]), "chars": len(text), "text": text[:2000],
+            "headers": {k: v for k, v in request["headers"].items() if k not in ("Authorization", "X-Amz-Date")}}
+
+
 def check_json(status: int, data: bytes, took: float) -> dict:
     """What an answer was: status, size, and for JSON the keys and alarm counts."""
     res = {"status": status, "bytes": len(data), "ms": took * 1000.0}
@@ -647,11 +658,8 @@ class Bench:
                     _, req = captured(c, cap, "put_metric_data", kwargs)
                     fx[name][call] = req
             if rnd == 0:
-                self.raw["bodies"] = {call: {"bytes": len(f["body"]), "headers": {
-                    k: v for k, v in f["headers"].items() if k not in ("Authorization", "X-Amz-Date")},
-                    "text": (gzip.decompress(f["body"]) if f["headers"].get("Content-Encoding") == "gzip"
-                             else f["body"]).decode(errors="replace")}
-                    for call, f in fx["spotlab"].items()}
+                for call, request in fx["spotlab"].items():
+                    self.raw.setdefault("bodies", {})[call] = body_record(request)
             for call in INGEST_CALLS:
                 for name in order:
                     record["calls"].setdefault(call, {})[name] = self.replay_call(servers[name], call, fx[name][call])
@@ -787,10 +795,7 @@ class Bench:
                                         "EvaluationPeriods", "TreatMissingData")}}
             if rnd == 0:
                 for call in ALARM_CALLS:
-                    f = fx["spotlab"][call]
-                    self.raw.setdefault("bodies", {})[call] = {
-                        "bytes": len(f["body"]), "text": f["body"].decode(errors="replace"),
-                        "headers": {k: v for k, v in f["headers"].items() if k not in ("Authorization", "X-Amz-Date")}}
+                    self.raw.setdefault("bodies", {})[call] = body_record(fx["spotlab"][call])
             for call in ALARM_CALLS:
                 for name in (n for n in order if n in SERVERS):
                     record["calls"].setdefault(call, {})[name] = self.replay_call(
@@ -1065,7 +1070,7 @@ class Bench:
             if m:
                 rows.append((float(m.group(1)), float(m.group(2)), m.group(3)))
         frames = {}
-        for pattern, label in PROFILE_FRAMES:
+        for pattern, *_ in PROFILE_FRAMES:
             shares = [c for c, _, sym in rows if pattern in sym and "{closure" not in sym.split(pattern)[0]]
             if shares:
                 frames[pattern] = max(shares)

@@ -149,24 +149,25 @@ BIG_CHECK = {"Namespace": "Bench/Ingest", "MetricName": "Latency",
 BIG_CHECK_SAMPLES = int(sum(big_put_input()["MetricData"][0]["Counts"]))
 
 
-# Frames whose inclusive share of the profiled process's CPU the profile section reports
-# (substring of perf's symbol name, label).
+# Frames whose inclusive share of the profiled process's CPU the profile section reports:
+# (substring of perf's symbol name, label, depth). A frame at depth d runs inside the
+# nearest frame above it at depth d - 1.
 PROFILE_FRAMES = (
-    ("watch::metrics::store::Store::expire", "retention sweep over every series: `watch::metrics::store::Store::expire`"),
-    ("controlplane::store::Store::append", "journal: `controlplane::store::Store::append` (redb commit, fdatasync)"),
-    ("aws_wire::json::decode_input", "JSON 1.0 request decoding: `aws_wire::json::decode_input`"),
-    ("monitoring::cloudwatch::metrics::Metrics::put_metric_data", "PutMetricData in the core: `Metrics::put_metric_data`"),
-    ("monitoring::service::Monitoring::ingest_reports", "native reports in the core: `Monitoring::ingest_reports`"),
-    ("agent_wire::latency::Latency::decode", "histogram decoding: `Latency::decode`"),
-    ("agent_wire::latency::Latency::encode", "histogram encoding: `Latency::encode`"),
-    ("monitoring::service::Monitoring::advance_to", "`Monitoring::advance_to` (alarm evaluation, then retention)"),
-    ("watch::alarm::evaluate", "`watch::alarm::evaluate` (the decision with its reason text and reason data)"),
-    ("watch::alarm::reason::data", "of which reason data (`watch::alarm::reason::data`)"),
-    ("watch::alarm::format::cloudwatch_time", "of which timestamps formatted (`watch::alarm::format::cloudwatch_time`)"),
+    ("monitoring::service::Monitoring::advance_to", "`Monitoring::advance_to`: alarm evaluation, then retention", 0),
+    ("watch::metrics::store::Store::expire", "the retention sweep over every series (`Store::expire`)", 1),
+    ("watch::alarm::evaluate", "`watch::alarm::evaluate`: the decision with its reason text and reason data", 1),
+    ("watch::alarm::reason::data", "reason data (`watch::alarm::reason::data`)", 2),
+    ("watch::alarm::format::cloudwatch_time", "timestamps formatted (`watch::alarm::format::cloudwatch_time`)", 3),
     ("<monitoring::service::Source as monitoring::cloudwatch::alarms::AlarmData>::datapoints",
-     "the alarm's datapoints (`Source::datapoints`)"),
+     "the alarm's datapoints (`Source::datapoints`)", 1),
     ("monitoring::cloudwatch::metrics::data::MetricQueries::parse",
-     "of which the alarm's query parsed again from JSON (`MetricQueries::parse`)"),
-    ("monitoring::cloudwatch::metrics::Metrics::alarm_series", "of which the series read (`Metrics::alarm_series`)"),
+     "the alarm's query parsed again from JSON (`MetricQueries::parse`)", 2),
+    ("monitoring::cloudwatch::metrics::Metrics::alarm_series", "the series read (`Metrics::alarm_series`)", 2),
+    ("controlplane::store::Store::append", "the journal: `controlplane::store::Store::append` (redb commit, fdatasync)", 0),
+    ("aws_wire::json::decode_input", "JSON 1.0 request decoding: `aws_wire::json::decode_input`", 0),
+    ("monitoring::cloudwatch::metrics::Metrics::put_metric_data", "PutMetricData in the core: `Metrics::put_metric_data`", 0),
+    ("monitoring::service::Monitoring::ingest_reports", "native reports in the core: `Monitoring::ingest_reports`", 0),
+    ("agent_wire::latency::Latency::decode", "histograms decoded: `Latency::decode`", 0),
+    ("agent_wire::latency::Latency::encode", "histograms encoded: `Latency::encode`", 0),
 )
 

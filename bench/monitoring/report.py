@@ -154,7 +154,8 @@ def goals(raw: dict, agg: dict) -> list[str]:
                          f"{rounds_text(pairs)})", verdict(r >= RATIO_GOAL)))
     for call, what in (("PutMetricAlarm", f"PutMetricAlarm updating one of {fmt(total)} alarms"),
                        ("DescribeAlarms-names-100", f"DescribeAlarms of 100 named alarms among {fmt(total)}"),
-                       ("DescribeAlarms-100", f"DescribeAlarms, first page (MaxRecords 100) of {fmt(total)}")):
+                       ("DescribeAlarms-100", f"DescribeAlarms, first page (MaxRecords 100) of {fmt(total)} "
+                                              f"(moto answers all {fmt(total)}: not the same work)")):
         ratio_rows(call, what)
     for call in ALARM_CALLS_WITH_P99:
         a = agg.get(call, {}).get("spotlab")
@@ -220,6 +221,67 @@ def goals(raw: dict, agg: dict) -> list[str]:
         out += [f"A round marked * ran while other processes used more than {OTHER_LIMIT} of a core; it is left out "
                 "of the median when a clean round exists.", ""]
     return out
+
+
+def frame_share(raw: dict, profile: str, pattern: str) -> float | None:
+    """Inclusive share (%) of a frame in the profile whose label starts with `profile`."""
+    for label, v in (raw.get("profile") or {}).items():
+        if label.startswith(profile) and isinstance(v, dict):
+            return (v.get("frames") or {}).get(pattern)
+    return None
+
+
+def findings(raw: dict, agg: dict) -> list[str]:
+    """What the verdicts come down to: the few numbers, from the profiles and the in-process
+    figures, that explain them."""
+    crit = (raw.get("criterion") or {}).get("benchmarks") or {}
+    out = []
+    a = agg.get("PutMetricData-20", {})
+    if a.get("spotlab") and a.get("moto"):
+        s, m = a["spotlab"], a["moto"]
+        text = (f"- **PutMetricData, the walkthrough's call**: spotlab answers {fmt(a['spotlab_rps_ratio'], 1)}x "
+                f"moto's rate" + (f" ({fmt(a[f'{TMPFS}_rps_ratio'], 1)}x with its state on tmpfs)"
+                                  if a.get(f"{TMPFS}_rps_ratio") else "")
+                + f" on {fmt(s['cpu_ms'] and m['cpu_ms'] / s['cpu_ms'], 1)}x less CPU per call "
+                f"({fmt(s['cpu_ms'], 3)} vs {fmt(m['cpu_ms'], 3)} ms).")
+        core = crit.get("monitoring/ingest/put_metric_data_20")
+        if core:
+            text += (f" The call itself is {fmt(core['mean_ns'] / 1000)} µs in-process; the rest of the "
+                     f"{fmt(s['cpu_ms'] * 1000)} µs is the endpoint and the journal.")
+        journal = frame_share(raw, "PutMetricData", "controlplane::store::Store::append")
+        if journal:
+            text += (f" Under load the journal's redb commit is {journal:.0f}% of the control plane's CPU (state "
+                     "on disk), and every answer waits for its fdatasync: spotlab's time goes to durability and "
+                     "the endpoint, not to CloudWatch's work.")
+        out.append(text)
+    b1 = report_runs(raw, "batch1-load")
+    core = crit.get("monitoring/ingest/native_report_1")
+    if b1 and core:
+        us = median([x["server_cpu_us_per_report"] for x in pick(b1)])
+        text = (f"- **Native reports**: a report is {fmt(core['mean_ns'] / 1000)} µs of work in the core but "
+                f"{fmt(us)} µs of the control plane's CPU over HTTP.")
+        expire = frame_share(raw, "native reports", "watch::metrics::store::Store::expire")
+        if expire:
+            text += (f" {expire:.0f}% of its CPU goes to the retention sweep that `Monitoring::advance_to` runs "
+                     "before every request over every stored series (`Store::expire`), so a report costs more the "
+                     "more series there are (those of 2,000 agents here). That, not the report, bounds the agents a core "
+                     f"serves at one report a second (~{fmt(round(1e6 / us))}).")
+        out.append(text)
+    ev = (raw.get("evaluation") or {}).get("analysis")
+    if ev and ev.get("cpu_ms_per_virtual_minute"):
+        text = (f"- **10,000 alarms**: {fmt(ev['cpu_ms_per_virtual_minute'])} ms of CPU per virtual minute "
+                f"({fmt(ev['cpu_us_per_evaluation'], 2)} µs an evaluation), {ev['core_at_scale_60'] * 100:.1f}% of "
+                f"a core at time scale 60 and {ev['core_at_scale_1'] * 100:.2f}% in real time.")
+        data = frame_share(raw, "evaluation", "watch::alarm::reason::data")
+        parse = frame_share(raw, "evaluation", "monitoring::cloudwatch::metrics::data::MetricQueries::parse")
+        if data and parse:
+            text += (f" In-process, {data:.0f}% of the time builds each evaluation's reason data (with its "
+                     f"timestamps) although no state changes, and {parse:.0f}% parses each alarm's query from "
+                     "JSON again.")
+        out.append(text)
+    if not out:
+        return []
+    return ["What the verdicts come down to:", ""] + out + [""]
 
 
 def method(raw: dict) -> list[str]:
@@ -579,16 +641,17 @@ def time_split(raw: dict, agg: dict) -> list[str]:
                 "|---|---|---|---|"]
         out += [f"| {what} | {fmt(http_us)} µs | {fmt(core_us)} µs | {core_us / http_us * 100:.0f}% |"
                 for what, http_us, core_us in split]
-        out.append("")
+        out += ["", "A share above 100% means the in-process wall time was stretched by the other processes on "
+                "the machine (criterion measures wall time; the HTTP column is the control plane's CPU time).", ""]
     if profiled:
         out += ["`perf record --call-graph dwarf` of the control plane under two loads (a fresh `spotlab up` each, "
                 "state on disk) and of criterion's evaluation benchmark: each frame's inclusive share of the "
-                "process's samples (a frame's share includes what it calls; indented rows are parts of the row "
-                "above them). perf slows the load; the shares are what to read.", ""]
+                "process's samples (a frame's share includes what it calls; a row marked ↳ runs inside the "
+                "nearest row above it with one mark fewer). perf slows the load; the shares are what to read.", ""]
         for k, v in profiled:
             out += [f"**{k}** ({v['load']}):", "", "| frame | share |", "|---|---|"]
-            out += [f"| {label} | {v['frames'][pattern]:.0f}% |" for pattern, label in PROFILE_FRAMES
-                    if v["frames"].get(pattern, 0) >= 1.0]
+            out += [f"| {'&emsp;' * depth}{'↳ ' * bool(depth)}{label} | {v['frames'][pattern]:.0f}% |"
+                    for pattern, label, depth in PROFILE_FRAMES if v["frames"].get(pattern, 0) >= 1.0]
             out.append("")
     return out
 
@@ -631,8 +694,8 @@ def commands(raw: dict) -> list[str]:
     if raw.get("bodies"):
         out += ["<details><summary>The captured request bodies (decompressed when gzipped)</summary>", ""]
         for call, b in raw["bodies"].items():
-            text = b["text"]
-            shown = text if len(text) <= 1200 else text[:1200] + f"... ({len(text):,} characters in all)"
+            text, chars = b["text"], b.get("chars", len(b["text"]))
+            shown = text if chars <= 1200 else text[:1200] + f"... ({chars:,} characters in all)"
             out += [f"**{call}** ({b['bytes']:,} bytes on the wire; headers {b['headers']})", "", "```", shown, "```", ""]
         ex = raw.get("report_templates", {}).get("example")
         if ex:
@@ -653,6 +716,7 @@ def write_report(raw: dict, md_path: Path) -> None:
              + (f" {sharing(raw)}. " if sharing(raw) else ". ") +
              f"Command: `{raw['command']}`" + (f"; took {took / 60:.1f} min." if took else "."), ""]
     lines += goals(raw, agg)
+    lines += findings(raw, agg)
     lines += method(raw)
     lines += machine(raw)
     lines += ["## Results", ""]
