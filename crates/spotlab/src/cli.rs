@@ -39,6 +39,10 @@ pub enum Command {
     /// Inject faults into the local cloud, in the spirit of AWS FIS: Spot
     /// interruptions, rebalance recommendations, pool capacity drops.
     Fault(FaultArgs),
+    /// Create or delete a stack (network, security group, launch template, topics,
+    /// alarms, rules) described by one TOML file, through the AWS SDKs, idempotently:
+    /// the walkthrough's CloudFormation stack in spotlab's terms.
+    Stack(StackArgs),
 }
 
 /// `spotlab up`.
@@ -144,6 +148,74 @@ pub struct EventsArgs {
     pub format: Format,
 }
 
+/// Where the commands that speak AWS's APIs (through the SDKs) send their calls.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AwsArgs {
+    /// The endpoint of every service (the local cloud serves them all on one).
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:4747",
+        value_parser = parse_endpoint
+    )]
+    pub endpoint: url::Url,
+    /// The region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+fn parse_endpoint(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "{text:?}: the endpoint must be http:// or https://"
+        ));
+    }
+    Ok(url)
+}
+
+/// `spotlab stack`.
+#[derive(Debug, clap::Args)]
+pub struct StackArgs {
+    /// What to do with the stack.
+    #[command(subcommand)]
+    pub action: StackAction,
+}
+
+/// `spotlab stack up|down`.
+#[derive(Debug, Subcommand)]
+pub enum StackAction {
+    /// Create what is missing of the stack (a second run creates nothing) and print
+    /// its outputs as JSON. `${NAME}` in the file is replaced by the environment
+    /// variable NAME (`${NAME:-default}` when it may be unset).
+    Up(StackFileArgs),
+    /// Delete the stack: fleets launched from its template (and their instances),
+    /// rules, alarms, subscriptions and topics, the launch template, security group,
+    /// subnets and VPC. Nothing to delete is not an error.
+    Down(StackFileArgs),
+}
+
+/// The stack file and where to apply it.
+#[derive(Debug, clap::Args)]
+pub struct StackFileArgs {
+    /// The stack file (TOML; see examples/walkthrough-stack.toml).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to apply it.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How long `down` waits for the instances of the stack's fleets to terminate
+    /// (real time).
+    #[arg(long, default_value = "10m", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+}
+
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    SimDuration::parse(text)
+        .map(|d| std::time::Duration::from_millis(d.as_millis()))
+        .ok_or_else(|| format!("{text:?} is not a duration such as 90s or 10m"))
+}
+
 /// `spotlab fault`.
 #[derive(Debug, clap::Args)]
 pub struct FaultArgs {
@@ -227,9 +299,9 @@ fn parse_pool(text: &str) -> Result<(String, String), String> {
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// A timeline, one event per line, then a summary table.
+    /// For people: lines and tables.
     Text,
-    /// One JSON document: configuration, timeline and summary.
+    /// For programs: JSON.
     Json,
 }
 

@@ -1,10 +1,12 @@
 //! The `spotlab` binary: parse the command line, run the command, report errors.
 //! Everything else lives in the library crates.
 
+mod aws;
 mod cli;
 mod events;
 mod fault;
 mod simulate;
+mod stack;
 mod up;
 
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         }
         cli::Command::Events(args) => events::run(args),
         cli::Command::Fault(args) => fault::run(args),
+        cli::Command::Stack(args) => stack::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
