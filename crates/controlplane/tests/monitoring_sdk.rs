@@ -1463,3 +1463,90 @@ async fn eventbridge_through_json_1_1() {
     assert!(rules.rules().is_empty(), "{rules:?}");
     cloud.stop().await;
 }
+
+// ---- The region's bus ---------------------------------------------------------------------
+
+/// `GET /spotlab/v1/events?QUERY`: the bus's JSON lines.
+async fn bus(endpoint: &str, query: &str) -> Vec<Value> {
+    reqwest::get(format!("{endpoint}/spotlab/v1/events?{query}"))
+        .await
+        .expect("events")
+        .error_for_status()
+        .expect("events answer 200")
+        .text()
+        .await
+        .expect("events body")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+/// The region's bus carries what PutEvents puts on the default bus (not what it puts
+/// on another), and `wait=SECS` holds an answer that would be empty until the next
+/// event, or SECS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bus_shows_put_events_and_answers_long_polls() {
+    let cloud = cloud().await;
+    let c = clients(&cloud);
+    let health: Value = reqwest::get(format!("{}/spotlab/v1/health", c.endpoint))
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("health JSON");
+    let last = health["events"]
+        .as_u64()
+        .expect("the bus's last sequence number");
+
+    let started = std::time::Instant::now();
+    let nothing = bus(&c.endpoint, &format!("after={last}&wait=1")).await;
+    assert!(nothing.is_empty(), "{nothing:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "a long poll with nothing new waits: {:?}",
+        started.elapsed()
+    );
+
+    let started = std::time::Instant::now();
+    let endpoint = c.endpoint.clone();
+    let poll = tokio::spawn(async move { bus(&endpoint, &format!("after={last}&wait=60")).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let entry = |bus: &str, detail_type: &str| {
+        aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .event_bus_name(bus)
+            .source("com.example.orders")
+            .detail_type(detail_type)
+            .detail(r#"{"order":1}"#)
+            .build()
+    };
+    let put = c.wire.ok(
+        "PutEvents",
+        c.events
+            .put_events()
+            .entries(entry("default", "Order Placed"))
+            .entries(entry("elsewhere", "Order Elsewhere"))
+            .send()
+            .await,
+    );
+    assert_eq!(put.failed_entry_count(), 0);
+    let lines = poll.await.expect("the long poll");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a long poll ends with the first event"
+    );
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["seq"], last + 1);
+    assert_eq!(lines[0]["event"]["detail-type"], "Order Placed");
+    assert_eq!(lines[0]["event"]["source"], "com.example.orders");
+    assert_eq!(lines[0]["event"]["detail"]["order"], 1);
+    assert_eq!(
+        lines[0]["event"]["id"].as_str(),
+        put.entries()[0].event_id()
+    );
+    assert_eq!(
+        bus(&c.endpoint, &format!("after={last}")).await,
+        lines,
+        "the other bus's event is not on the region's bus"
+    );
+    cloud.stop().await;
+}

@@ -1,6 +1,6 @@
-//! The official SDK clients the commands that speak AWS's APIs use (`stack`), built
-//! from aws-config with an endpoint override, and AWS errors turned into messages that
-//! name the error code. Nothing here knows what a command does.
+//! The official SDK clients the commands that speak AWS's APIs use (`stack`, `alarms`,
+//! `topics`), built from aws-config with an endpoint override, and AWS errors turned
+//! into messages that name the error code. Nothing here knows what a command does.
 
 use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;

@@ -33,9 +33,16 @@ pub enum Command {
     /// use, instances as local processes with their own metadata service, a simulated
     /// Spot market, durable state.
     Up(UpArgs),
-    /// Print the local cloud's events (EventBridge format): interruption warnings,
-    /// rebalance recommendations, instance state changes, fleet changes.
+    /// Print the local cloud's event bus (EventBridge envelopes): interruption
+    /// warnings, rebalance recommendations, instance state changes, fleet changes,
+    /// alarm state changes, PutEvents' events; once or as they happen.
     Events(EventsArgs),
+    /// Show CloudWatch alarms: state, since when, metric or expression, condition and
+    /// the reason of the last change; once or refreshed.
+    Alarms(AlarmsArgs),
+    /// Show SNS topics with their subscriptions (protocol, endpoint, confirmed or
+    /// pending); once or refreshed.
+    Topics(TopicsArgs),
     /// Inject faults into the local cloud, in the spirit of AWS FIS: Spot
     /// interruptions, rebalance recommendations, pool capacity drops.
     Fault(FaultArgs),
@@ -143,12 +150,26 @@ pub struct EventsArgs {
     /// Only events after this sequence number.
     #[arg(long, default_value_t = 0)]
     pub after: u64,
-    /// Output: one line per event, or the events' JSON (one per line).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Only events this EventBridge event pattern matches (JSON, as a rule's
+    /// EventPattern), e.g. '{"source":["aws.cloudwatch"]}'.
+    #[arg(long, value_name = "JSON", value_parser = parse_pattern)]
+    pub pattern: Option<EventFilter>,
+    /// Output: one line per event, or the bus's JSON lines (`{"seq", "event"}`).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-/// Where the commands that speak AWS's APIs (through the SDKs) send their calls.
+/// An event pattern, checked when the command line is parsed.
+#[derive(Clone, Debug)]
+pub struct EventFilter(pub watch::pattern::Pattern);
+
+fn parse_pattern(text: &str) -> Result<EventFilter, String> {
+    watch::pattern::Pattern::parse(text)
+        .map(EventFilter)
+        .map_err(|e| e.to_string())
+}
+
+/// Where the commands that speak AWS's APIs send their calls.
 #[derive(Clone, Debug, clap::Args)]
 pub struct AwsArgs {
     /// The endpoint of every service (the local cloud serves them all on one).
@@ -172,6 +193,48 @@ fn parse_endpoint(text: &str) -> Result<url::Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// `spotlab alarms`.
+#[derive(Debug, clap::Args)]
+pub struct AlarmsArgs {
+    /// Where to ask.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Only alarms whose name starts with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// Refresh every SECS seconds (real time) until interrupted.
+    #[arg(long, value_name = "SECS", value_parser = parse_refresh)]
+    pub watch: Option<std::time::Duration>,
+    /// Output: a table, or JSON (one document; one line per refresh with --watch).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `spotlab topics`.
+#[derive(Debug, clap::Args)]
+pub struct TopicsArgs {
+    /// Where to ask.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Refresh every SECS seconds (real time) until interrupted.
+    #[arg(long, value_name = "SECS", value_parser = parse_refresh)]
+    pub watch: Option<std::time::Duration>,
+    /// Output: a list, or JSON (one document; one line per refresh with --watch).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.1..=86_400.0).contains(&secs) => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0.1 and 86400"
+        )),
+    }
 }
 
 /// `spotlab stack`.

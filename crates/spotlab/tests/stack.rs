@@ -24,7 +24,7 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine as _;
 use serde_json::Value;
-use support::{Up, client};
+use support::{Sdk, Up, client, sdk};
 
 const TARGET_URL: &str = "http://127.0.0.1:9/";
 
@@ -84,45 +84,6 @@ fn up(state: &Path) -> Up {
             "0",
         ],
     )
-}
-
-struct Sdk {
-    ec2: aws_sdk_ec2::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
-    sns: aws_sdk_sns::Client,
-    events: aws_sdk_eventbridge::Client,
-}
-
-fn sdk(url: &str) -> Sdk {
-    use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
-    let credentials = Credentials::new("spotlab", "spotlab", None, None, "test");
-    Sdk {
-        ec2: client(url),
-        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-            aws_sdk_cloudwatch::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(url)
-                .credentials_provider(credentials.clone())
-                .build(),
-        ),
-        sns: aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(url)
-                .credentials_provider(credentials.clone())
-                .build(),
-        ),
-        events: aws_sdk_eventbridge::Client::from_conf(
-            aws_sdk_eventbridge::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(url)
-                .credentials_provider(credentials)
-                .build(),
-        ),
-    }
 }
 
 fn stack_filter() -> Filter {
