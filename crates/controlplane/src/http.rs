@@ -5,7 +5,9 @@
 //!   credentials, requests must carry a valid SigV4 signature (`AuthFailure`
 //!   otherwise). State-changing calls answer once their command is durable.
 //! - `GET /spotlab/v1/health`: the cloud's clock and address.
-//! - `GET /spotlab/v1/events?after=N&follow=true`: the event bus as JSON lines.
+//! - `GET /spotlab/v1/events?after=N`: the event bus as JSON lines, after sequence
+//!   number N; `&follow=true` keeps the response open for new events, `&wait=SECS`
+//!   waits up to SECS for one when there is none yet (a long poll).
 //! - `POST /spotlab/v1/faults`: fault injection ([`ec2::FaultRequest`] as JSON).
 //! - `GET /metrics`: CloudWatch's current series in Prometheus's text format.
 //! - `GET /spotlab/v1/queues?arn=ARN`: the messages SNS delivered to the local queue of
@@ -293,65 +295,89 @@ struct EventsQuery {
     after: u64,
     #[serde(default)]
     follow: bool,
+    /// Seconds to wait for an event when there is none after `after` yet.
+    #[serde(default)]
+    wait: u64,
 }
 
-/// The bus as JSON lines (`{"seq": N, "event": {...}}`), from `after`; with `follow`,
-/// the response stays open and carries new events as they are published.
+/// The longest `wait` honoured: a long poll, not a subscription (that is `follow`).
+const MAX_EVENTS_WAIT: Duration = Duration::from_secs(300);
+/// Most events written at once.
+const EVENTS_BATCH: usize = 1_000;
+
+/// Where an events response stands between two batches.
+struct EventsCursor {
+    shared: Arc<Shared>,
+    watch: tokio::sync::watch::Receiver<u64>,
+    /// The last sequence number written (or `after`).
+    after: u64,
+    /// Until when to wait for a first event (`wait`); `None` once one was written.
+    wait_until: Option<tokio::time::Instant>,
+}
+
+/// The bus as JSON lines (`{"seq": N, "event": {...}}`), from `after` (the bus keeps
+/// the latest 100,000 events). With `follow`, the response stays open and carries new
+/// events as they are published; with `wait=SECS` (a long poll), a response that would
+/// be empty waits up to SECS for the first new event, then ends with what there is.
 async fn events(
     State(endpoint): State<Arc<Endpoint>>,
     Query(query): Query<EventsQuery>,
 ) -> Response {
     let shared = endpoint.shared.clone();
-    let watch = shared.events.subscribe();
+    let cursor = EventsCursor {
+        watch: shared.events.subscribe(),
+        shared,
+        after: query.after,
+        wait_until: (query.wait > 0).then(|| {
+            tokio::time::Instant::now() + Duration::from_secs(query.wait).min(MAX_EVENTS_WAIT)
+        }),
+    };
+    let follow = query.follow;
     let stop = endpoint.stop.clone();
-    let stream = futures_util::stream::unfold(
-        (shared, watch, query.after, query.follow, false),
-        move |(shared, mut watch, after, follow, done)| {
-            let stop = stop.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                loop {
-                    let batch: Vec<String> = shared.with_region(|region| {
-                        region
-                            .bus()
-                            .since(after)
-                            .take(1_000)
-                            .map(|e| {
-                                let mut line = serde_json::to_string(e).unwrap_or_default();
-                                line.push('\n');
-                                line
-                            })
-                            .collect()
-                    });
-                    if let Some(last) = batch.last() {
-                        let seq = serde_json::from_str::<Value>(last)
-                            .ok()
-                            .and_then(|v| v["seq"].as_u64())
-                            .unwrap_or(after);
-                        let bytes = Bytes::from(batch.concat());
-                        return Some((
-                            Ok::<Bytes, std::io::Error>(bytes),
-                            (shared, watch, seq, follow, false),
-                        ));
-                    }
-                    if !follow {
-                        return None;
-                    }
-                    // Wait for the next publication (or a keep-alive tick), or the end.
-                    tokio::select! {
-                        changed = tokio::time::timeout(Duration::from_secs(15), watch.changed()) => {
-                            if let Ok(Err(_)) = changed {
-                                return None;
-                            }
+    let stream = futures_util::stream::unfold(cursor, move |mut cursor| {
+        let stop = stop.clone();
+        async move {
+            loop {
+                let (lines, last) = cursor.shared.with_region(|region| {
+                    let mut lines = String::new();
+                    let mut last = None;
+                    for event in region.bus().since(cursor.after).take(EVENTS_BATCH) {
+                        // A bus event is plain JSON; serialising it cannot fail.
+                        if let Ok(line) = serde_json::to_string(event) {
+                            lines.push_str(&line);
+                            lines.push('\n');
                         }
-                        () = stop.cancelled() => return None,
+                        last = Some(event.seq);
                     }
+                    (lines, last)
+                });
+                if let Some(last) = last {
+                    cursor.after = last;
+                    cursor.wait_until = None;
+                    return Some((Ok::<Bytes, std::io::Error>(Bytes::from(lines)), cursor));
+                }
+                // Nothing newer: wait for the next publication (re-checking every 15 s),
+                // until the end of a follow, the end of a long poll's wait, or the end.
+                let until = if follow {
+                    tokio::time::Instant::now() + Duration::from_secs(15)
+                } else {
+                    cursor.wait_until?
+                };
+                tokio::select! {
+                    changed = tokio::time::timeout_at(until, cursor.watch.changed()) => {
+                        match changed {
+                            Ok(Ok(())) => {}
+                            // The cloud is stopping.
+                            Ok(Err(_)) => return None,
+                            Err(_elapsed) if follow => {}
+                            Err(_elapsed) => return None,
+                        }
+                    }
+                    () = stop.cancelled() => return None,
                 }
             }
-        },
-    );
+        }
+    });
     let mut response = Response::new(Body::from_stream(stream));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

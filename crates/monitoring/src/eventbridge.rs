@@ -12,7 +12,8 @@
 //! region (EC2's bus, alarm state changes) sends to each matching target; the events of
 //! `PutEvents` are routed as they are put and their deliveries wait in an outbox that
 //! [`EventBridge::take_deliveries`] empties. Every target gets a delivery whatever its
-//! service; the caller delivers the ones it serves (SNS topics).
+//! service; the caller delivers the ones it serves (SNS topics). The events put on the
+//! `default` bus wait too, for the region's bus ([`EventBridge::take_put_events`]).
 //!
 //! Deliberately absent: event buses as resources (any bus name is accepted and exists
 //! as soon as a rule or event names it; `default` always does), scheduled rules firing
@@ -71,6 +72,9 @@ pub struct EventBridge {
     buses: BTreeMap<String, BTreeMap<String, Rule>>,
     /// Deliveries of `PutEvents` not yet taken.
     outbox: Vec<Delivery>,
+    /// Events `PutEvents` put on the `default` bus, not yet taken: the region shows
+    /// them on its bus beside EC2's and the alarms' own.
+    put: Vec<Value>,
 }
 
 /// A rule as stored.
@@ -135,6 +139,7 @@ impl EventBridge {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x0e7e_17b2_1d6e_0000),
             buses: BTreeMap::new(),
             outbox: Vec::new(),
+            put: Vec::new(),
         }
     }
 
@@ -338,6 +343,12 @@ impl EventBridge {
     /// The deliveries of `PutEvents` since the last call, in the order they were made.
     pub fn take_deliveries(&mut self) -> Vec<Delivery> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// The events `PutEvents` put on the `default` bus since the last call, in order
+    /// (already routed).
+    pub fn take_put_events(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.put)
     }
 
     fn rule_arn(&self, bus: &str, name: &str) -> String {

@@ -82,7 +82,8 @@ pub struct Monitoring {
     events: EventBridge,
     /// Native reports seen, by run and sequence number.
     ledger: Ledger,
-    /// Events published here (alarm state changes) for the region's bus.
+    /// Events published here (alarm state changes, `PutEvents` on the default bus) for
+    /// the region's bus.
     published: Vec<Value>,
     now: SimTime,
 }
@@ -182,6 +183,7 @@ impl Monitoring {
                 let result = self.events.call(action, input, now);
                 let deliveries = self.events.take_deliveries();
                 self.deliver(deliveries, now);
+                self.published.extend(self.events.take_put_events());
                 result
             }
         }
@@ -234,8 +236,9 @@ impl Monitoring {
         self.metrics.expire(now);
     }
 
-    /// The events the services published since the last call (alarm state changes);
-    /// they have already been through EventBridge's rules.
+    /// The events the services published since the last call (alarm state changes,
+    /// `PutEvents` on the default bus); they have already been through EventBridge's
+    /// rules.
     pub fn take_events(&mut self) -> Vec<Value> {
         std::mem::take(&mut self.published)
     }

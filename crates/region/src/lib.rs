@@ -5,7 +5,8 @@
 //! The two halves meet only through events: every event EC2 publishes (interruption
 //! warnings, rebalance recommendations, state changes, fleet changes) is put on the
 //! region's bus and offered to EventBridge's rules at the time it happened; alarm state
-//! changes come back the other way onto the same bus. Time moves through
+//! changes and the events `PutEvents` puts on the default bus come back the other way
+//! onto the same bus. Time moves through
 //! [`Region::advance_to`], which steps both halves through every instant either has
 //! something due at, in time order, so the outcome does not depend on how finely the
 //! caller steps time: applying the same [`Command`]s at the same virtual times rebuilds
@@ -328,7 +329,8 @@ impl Region {
     }
 
     /// Moves EC2's new events onto the region's bus and through EventBridge's rules,
-    /// then the monitoring services' own events (alarm state changes) onto the bus.
+    /// then the monitoring services' own events (alarm state changes, `PutEvents`)
+    /// onto the bus.
     fn pipe_events(&mut self) {
         let now = self.now();
         let fresh: Vec<Value> = self

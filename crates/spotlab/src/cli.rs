@@ -33,12 +33,23 @@ pub enum Command {
     /// use, instances as local processes with their own metadata service, a simulated
     /// Spot market, durable state.
     Up(UpArgs),
-    /// Print the local cloud's events (EventBridge format): interruption warnings,
-    /// rebalance recommendations, instance state changes, fleet changes.
+    /// Print the local cloud's event bus (EventBridge envelopes): interruption
+    /// warnings, rebalance recommendations, instance state changes, fleet changes,
+    /// alarm state changes, PutEvents' events; once or as they happen.
     Events(EventsArgs),
+    /// Show CloudWatch alarms: state, since when, metric or expression, condition and
+    /// the reason of the last change; once or refreshed.
+    Alarms(AlarmsArgs),
+    /// Show SNS topics with their subscriptions (protocol, endpoint, confirmed or
+    /// pending); once or refreshed.
+    Topics(TopicsArgs),
     /// Inject faults into the local cloud, in the spirit of AWS FIS: Spot
     /// interruptions, rebalance recommendations, pool capacity drops.
     Fault(FaultArgs),
+    /// Create or delete a stack (network, security group, launch template, topics,
+    /// alarms, rules) described by one TOML file, through the AWS SDKs, idempotently:
+    /// the walkthrough's CloudFormation stack in spotlab's terms.
+    Stack(StackArgs),
 }
 
 /// `spotlab up`.
@@ -139,9 +150,133 @@ pub struct EventsArgs {
     /// Only events after this sequence number.
     #[arg(long, default_value_t = 0)]
     pub after: u64,
-    /// Output: one line per event, or the events' JSON (one per line).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Only events this EventBridge event pattern matches (JSON, as a rule's
+    /// EventPattern), e.g. '{"source":["aws.cloudwatch"]}'.
+    #[arg(long, value_name = "JSON", value_parser = parse_pattern)]
+    pub pattern: Option<EventFilter>,
+    /// Output: one line per event, or the bus's JSON lines (`{"seq", "event"}`).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// An event pattern, checked when the command line is parsed.
+#[derive(Clone, Debug)]
+pub struct EventFilter(pub watch::pattern::Pattern);
+
+fn parse_pattern(text: &str) -> Result<EventFilter, String> {
+    watch::pattern::Pattern::parse(text)
+        .map(EventFilter)
+        .map_err(|e| e.to_string())
+}
+
+/// Where the commands that speak AWS's APIs send their calls.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AwsArgs {
+    /// The endpoint of every service (the local cloud serves them all on one).
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:4747",
+        value_parser = parse_endpoint
+    )]
+    pub endpoint: url::Url,
+    /// The region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+fn parse_endpoint(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "{text:?}: the endpoint must be http:// or https://"
+        ));
+    }
+    Ok(url)
+}
+
+/// `spotlab alarms`.
+#[derive(Debug, clap::Args)]
+pub struct AlarmsArgs {
+    /// Where to ask.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Only alarms whose name starts with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// Refresh every SECS seconds (real time) until interrupted.
+    #[arg(long, value_name = "SECS", value_parser = parse_refresh)]
+    pub watch: Option<std::time::Duration>,
+    /// Output: a table, or JSON (one document; one line per refresh with --watch).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `spotlab topics`.
+#[derive(Debug, clap::Args)]
+pub struct TopicsArgs {
+    /// Where to ask.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Refresh every SECS seconds (real time) until interrupted.
+    #[arg(long, value_name = "SECS", value_parser = parse_refresh)]
+    pub watch: Option<std::time::Duration>,
+    /// Output: a list, or JSON (one document; one line per refresh with --watch).
+    #[arg(long, alias = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.1..=86_400.0).contains(&secs) => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0.1 and 86400"
+        )),
+    }
+}
+
+/// `spotlab stack`.
+#[derive(Debug, clap::Args)]
+pub struct StackArgs {
+    /// What to do with the stack.
+    #[command(subcommand)]
+    pub action: StackAction,
+}
+
+/// `spotlab stack up|down`.
+#[derive(Debug, Subcommand)]
+pub enum StackAction {
+    /// Create what is missing of the stack (a second run creates nothing) and print
+    /// its outputs as JSON. `${NAME}` in the file is replaced by the environment
+    /// variable NAME (`${NAME:-default}` when it may be unset).
+    Up(StackFileArgs),
+    /// Delete the stack: fleets launched from its template (and their instances),
+    /// rules, alarms, subscriptions and topics, the launch template, security group,
+    /// subnets and VPC. Nothing to delete is not an error.
+    Down(StackFileArgs),
+}
+
+/// The stack file and where to apply it.
+#[derive(Debug, clap::Args)]
+pub struct StackFileArgs {
+    /// The stack file (TOML; see examples/walkthrough-stack.toml).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to apply it.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How long `down` waits for the instances of the stack's fleets to terminate
+    /// (real time).
+    #[arg(long, default_value = "10m", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+}
+
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    SimDuration::parse(text)
+        .map(|d| std::time::Duration::from_millis(d.as_millis()))
+        .ok_or_else(|| format!("{text:?} is not a duration such as 90s or 10m"))
 }
 
 /// `spotlab fault`.
@@ -227,9 +362,9 @@ fn parse_pool(text: &str) -> Result<(String, String), String> {
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// A timeline, one event per line, then a summary table.
+    /// For people: lines and tables.
     Text,
-    /// One JSON document: configuration, timeline and summary.
+    /// For programs: JSON.
     Json,
 }
 

@@ -1,11 +1,16 @@
 //! The `spotlab` binary: parse the command line, run the command, report errors.
 //! Everything else lives in the library crates.
 
+mod alarms;
+mod aws;
 mod cli;
 mod events;
 mod fault;
 mod simulate;
+mod stack;
+mod topics;
 mod up;
+mod view;
 
 use std::process::ExitCode;
 
@@ -28,7 +33,10 @@ fn main() -> ExitCode {
             up::run(args)
         }
         cli::Command::Events(args) => events::run(args),
+        cli::Command::Alarms(args) => alarms::run(args),
+        cli::Command::Topics(args) => topics::run(args),
         cli::Command::Fault(args) => fault::run(args),
+        cli::Command::Stack(args) => stack::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -178,6 +178,9 @@ impl EventBridge {
                     let deliveries = self.route_on(&entry.bus, &event);
                     self.outbox.extend(deliveries);
                     results.push(json!({ "EventId": event["id"] }));
+                    if entry.bus == DEFAULT_BUS {
+                        self.put.push(event);
+                    }
                 }
                 Err(error) => {
                     failed += 1;

@@ -1,5 +1,5 @@
 //! What the tests that run `spotlab up` share: starting it on a free loopback port (or
-//! its recorded one), stopping it, and an aws-sdk-ec2 client for it. Each test file
+//! its recorded one), stopping it, and SDK clients for it. Each test file
 //! uses a part of this module, so unused parts are not warnings.
 #![allow(dead_code)]
 
@@ -82,4 +82,49 @@ pub fn client(url: &str) -> Client {
             .credentials_provider(Credentials::new("spotlab", "spotlab", None, None, "test"))
             .build(),
     )
+}
+
+/// A client of each service the local cloud serves, for the local cloud at `url`.
+pub struct Sdk {
+    /// EC2.
+    pub ec2: aws_sdk_ec2::Client,
+    /// CloudWatch.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS.
+    pub sns: aws_sdk_sns::Client,
+    /// EventBridge.
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+/// Clients for the local cloud at `url`, with its dummy credentials.
+pub fn sdk(url: &str) -> Sdk {
+    use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new("spotlab", "spotlab", None, None, "test");
+    Sdk {
+        ec2: client(url),
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(credentials.clone())
+                .build(),
+        ),
+        sns: aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(credentials.clone())
+                .build(),
+        ),
+        events: aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(url)
+                .credentials_provider(credentials)
+                .build(),
+        ),
+    }
 }

@@ -1,0 +1,112 @@
+//! The official SDK clients the commands that speak AWS's APIs use (`stack`, `alarms`,
+//! `topics`), built from aws-config with an endpoint override, and AWS errors turned
+//! into messages that name the error code. Nothing here knows what a command does.
+
+use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::cli::AwsArgs;
+
+/// One client per service, sharing one configuration.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// EC2: network, security group, launch template, fleets.
+    pub ec2: aws_sdk_ec2::Client,
+    /// CloudWatch: alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS: topics and subscriptions.
+    pub sns: aws_sdk_sns::Client,
+    /// EventBridge: rules and targets.
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Clients {
+    /// Clients for `endpoint`. Credentials come from the environment when it has some
+    /// (`AWS_ACCESS_KEY_ID`..., or a profile named by `AWS_PROFILE`); otherwise they
+    /// are the local cloud's dummy ones. The instance metadata service is never asked,
+    /// neither for credentials nor for the region.
+    pub async fn new(endpoint: &AwsArgs) -> Clients {
+        let credentials = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
+        } else if std::env::var_os("AWS_PROFILE").is_some() {
+            SharedCredentialsProvider::new(ProfileFileCredentialsProvider::builder().build())
+        } else {
+            SharedCredentialsProvider::new(Credentials::new(
+                "spotlab",
+                "spotlab",
+                None,
+                None,
+                "spotlab-local-cloud",
+            ))
+        };
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(endpoint.region.clone()))
+            .endpoint_url(endpoint.endpoint.as_str().trim_end_matches('/'))
+            .credentials_provider(credentials)
+            .load()
+            .await;
+        Clients {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
+        }
+    }
+}
+
+/// `Code: message` for a service's error; for an answer without a code, its HTTP status
+/// and what the SDK made of it; else the whole error chain (connection refused...).
+pub fn describe<E>(error: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match (error.code(), error.message(), error.raw_response()) {
+        (Some(code), Some(message), _) if !message.is_empty() => format!("{code}: {message}"),
+        (Some(code), _, _) => code.to_owned(),
+        (None, _, Some(answer)) => {
+            let body = answer
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let body: String = body.chars().take(200).collect();
+            format!(
+                "HTTP {} without an AWS error code (body: {body:?})",
+                answer.status().as_u16()
+            )
+        }
+        (None, _, None) => DisplayErrorContext(error).to_string(),
+    }
+}
+
+/// Adds what was being done to an SDK call's error.
+pub trait Context<T> {
+    /// `what: Code: message`.
+    fn doing(self, what: impl FnOnce() -> String) -> anyhow::Result<T>;
+}
+
+impl<T, E> Context<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn doing(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
+        self.map_err(|error| anyhow::anyhow!("{}: {}", what(), describe(&error)))
+    }
+}
+
+/// A member an answer must carry (an id, an ARN), or an error naming the call and the
+/// member, rather than an empty string that fails later and elsewhere.
+pub fn required<'a>(value: Option<&'a str>, call: &str, member: &str) -> anyhow::Result<&'a str> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{call} answered without a {member}"))
+}
+
+/// A paginated call's next token: `None` when absent or empty (services differ).
+pub fn next_token(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_owned)
+}

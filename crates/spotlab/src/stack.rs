@@ -1,0 +1,117 @@
+//! `spotlab stack up FILE` / `spotlab stack down FILE`: the walkthrough's CloudFormation
+//! stack in spotlab's terms. One TOML file (`stack/file.rs`) describes the network,
+//! security group, launch template, topics, alarms and rules; they are applied through
+//! the official SDKs (`stack/network.rs`, `stack/monitoring.rs`), so the same command
+//! builds the stack on the local cloud and on AWS. Both directions are idempotent.
+//! `up` prints the stack's outputs as JSON on stdout; progress goes to stderr.
+
+mod file;
+mod fleets;
+mod monitoring;
+mod network;
+mod placeholders;
+mod spec;
+mod template;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::aws::Clients;
+use crate::cli::{StackAction, StackArgs, StackFileArgs};
+use placeholders::Placeholders;
+use spec::Stack;
+
+/// The stack's outputs, like a CloudFormation stack's: everything a fleet request or a
+/// script needs from it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Outputs {
+    /// The stack's name.
+    stack_name: String,
+    /// EC2's part: VPC, subnets, security group, launch template.
+    #[serde(flatten)]
+    network: network::Network,
+    /// Topic name to ARN.
+    topic_arns: BTreeMap<String, String>,
+    /// Alarm name to ARN.
+    alarm_arns: BTreeMap<String, String>,
+    /// Rule name to ARN.
+    rule_arns: BTreeMap<String, String>,
+}
+
+/// Runs the command.
+pub fn run(args: StackArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        match args.action {
+            StackAction::Up(args) => up(&args).await,
+            StackAction::Down(args) => down(&args).await,
+        }
+    })
+}
+
+async fn up(args: &StackFileArgs) -> anyhow::Result<()> {
+    let stack = file::load(&args.file, Placeholders::Required)?;
+    let clients = Clients::new(&args.aws).await;
+    let context = || format!("stack {} at {}", stack.name, args.aws.endpoint);
+    let network = network::up(&clients.ec2, &stack)
+        .await
+        .with_context(context)?;
+    let monitoring = monitoring::up(
+        &monitoring::Clients {
+            cloudwatch: &clients.cloudwatch,
+            sns: &clients.sns,
+            events: &clients.events,
+        },
+        &stack,
+    )
+    .await
+    .with_context(context)?;
+    let outputs = Outputs {
+        stack_name: stack.name.clone(),
+        network,
+        topic_arns: monitoring.topic_arns,
+        alarm_arns: monitoring.alarm_arns,
+        rule_arns: monitoring.rule_arns,
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &outputs)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+async fn down(args: &StackFileArgs) -> anyhow::Result<()> {
+    let stack = file::load(&args.file, Placeholders::Lenient)?;
+    let clients = Clients::new(&args.aws).await;
+    let context = || format!("stack {} at {}", stack.name, args.aws.endpoint);
+    fleets::stop(&clients.ec2, &stack, args.wait)
+        .await
+        .with_context(context)?;
+    monitoring::down(
+        &monitoring::Clients {
+            cloudwatch: &clients.cloudwatch,
+            sns: &clients.sns,
+            events: &clients.events,
+        },
+        &stack,
+    )
+    .await
+    .with_context(context)?;
+    network::down(&clients.ec2, &stack)
+        .await
+        .with_context(context)?;
+    note(&stack, "down: nothing of the stack is left");
+    Ok(())
+}
+
+/// One line of progress on stderr.
+fn note(stack: &Stack, what: &str) {
+    eprintln!("spotlab stack {}: {what}", stack.name);
+}
