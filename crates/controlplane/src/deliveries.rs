@@ -5,8 +5,9 @@
 //!
 //! By protocol (the core has built every byte; this only moves them):
 //! - `http`: POST the body with the attempt's headers, 15 s timeout; 2xx delivered, 4xx a
-//!   permanent failure, anything else retried. `https` needs TLS, which the local
-//!   cloud's client does not speak: such attempts fail and are retried, then given up.
+//!   permanent failure, anything else retried. `https` the same over TLS (rustls),
+//!   trusting the system's certificate authorities and those given to `spotlab up
+//!   --trust-ca`.
 //! - `file`: the body and a newline appended to the file.
 //! - `sqs`: the message appended to the local queue of that ARN, a JSON-lines file under
 //!   the state directory's `queues/` (read back with `GET /spotlab/v1/queues?arn=`).
@@ -19,6 +20,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 use monitoring::sns::{Attempt, DeliveryId, Outcome, Protocol};
 use region::Command;
@@ -49,20 +52,33 @@ pub fn queue_path(state_dir: &Path, arn: &str) -> PathBuf {
     state_dir.join("queues").join(format!("{name}.jsonl"))
 }
 
-/// Runs until `stop`: takes due attempts, performs them concurrently, reports outcomes.
-pub async fn run(shared: Arc<Shared>, stop: CancellationToken) {
-    let client = match reqwest::Client::builder()
+/// The client of `http` and `https` deliveries, trusting the system's certificate
+/// authorities and those in `trusted_cas` (PEM files, each one or more certificates).
+pub fn client(trusted_cas: &[PathBuf]) -> anyhow::Result<reqwest::Client> {
+    let mut extra = Vec::new();
+    for path in trusted_cas {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("reading the certificate authority {}", path.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} is not a PEM certificate (bundle)", path.display()))?;
+        anyhow::ensure!(
+            !certificates.is_empty(),
+            "{} holds no PEM certificate",
+            path.display()
+        );
+        extra.extend(certificates);
+    }
+    reqwest::Client::builder()
         .timeout(HTTP_TIMEOUT)
         .no_proxy()
         .user_agent("Amazon Simple Notification Service Agent")
+        .tls_certs_merge(extra)
         .build()
-    {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::error!(%error, "cannot build the HTTP client; SNS deliveries are off");
-            return;
-        }
-    };
+        .context("building the SNS delivery client")
+}
+
+/// Runs until `stop`: takes due attempts, performs them concurrently, reports outcomes.
+pub async fn run(shared: Arc<Shared>, client: reqwest::Client, stop: CancellationToken) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(DeliveryId, u32, Outcome)>();
     let mut in_flight: BTreeSet<(DeliveryId, u32)> = BTreeSet::new();
     loop {

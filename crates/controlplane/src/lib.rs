@@ -68,6 +68,9 @@ pub struct UpConfig {
     pub require_auth: Option<Credentials>,
     /// The directory of the `spotlab` binary, put first on instances' `PATH`.
     pub spotlab_dir: Option<PathBuf>,
+    /// PEM files of certificate authorities that SNS `https` deliveries trust besides
+    /// the system's (for endpoints with a private or self-signed certificate).
+    pub trusted_cas: Vec<PathBuf>,
 }
 
 impl UpConfig {
@@ -85,6 +88,7 @@ impl UpConfig {
             imds_tokens_required: false,
             require_auth: None,
             spotlab_dir: None,
+            trusted_cas: Vec::new(),
         }
     }
 }
@@ -110,6 +114,7 @@ pub struct Running {
 pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.state_dir)
         .with_context(|| format!("creating {}", config.state_dir.display()))?;
+    let delivery_client = deliveries::client(&config.trusted_cas)?;
     if config.reset {
         recover::reset(&config.state_dir)?;
     }
@@ -182,7 +187,11 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
     supervisor.recover().await;
     let supervisor = tokio::spawn(supervisor.run(channels.supervisor, stop.clone()));
     let driver = tokio::spawn(drive(shared.clone(), stop.clone()));
-    let delivery = tokio::spawn(deliveries::run(shared.clone(), stop.clone()));
+    let delivery = tokio::spawn(deliveries::run(
+        shared.clone(),
+        delivery_client,
+        stop.clone(),
+    ));
     let endpoint = Arc::new(http::Endpoint {
         shared: shared.clone(),
         require_auth: config.require_auth.clone(),

@@ -90,6 +90,10 @@ pub struct UpArgs {
     /// Verify SigV4 signatures: only this ACCESS_KEY:SECRET is accepted.
     #[arg(long, value_name = "ACCESS_KEY:SECRET", value_parser = parse_credentials)]
     pub require_auth: Option<aws_wire::sigv4::Credentials>,
+    /// Trust this certificate authority (PEM) for SNS `https` subscriptions, besides
+    /// the system's; repeatable.
+    #[arg(long, value_name = "PEM_FILE")]
+    pub trust_ca: Vec<std::path::PathBuf>,
 }
 
 impl UpArgs {
@@ -108,6 +112,7 @@ impl UpArgs {
         config.boot_delay = self.boot_delay;
         config.imds_tokens_required = self.imds_require_token;
         config.require_auth = self.require_auth.clone();
+        config.trusted_cas = self.trust_ca.clone();
         config.spotlab_dir = std::env::current_exe()
             .ok()
             .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
