@@ -601,6 +601,54 @@ fn describe_alarms_filters_and_pages() {
     );
 }
 
+// Named alarms and a prefix page like every alarm: in name order, each once, the token
+// naming the next one; a name asked twice is described once.
+#[test]
+fn describe_alarms_pages_named_and_prefixed_alarms() {
+    let mut alarms = alarms();
+    let now = at("2024-05-01T10:00:00Z");
+    for name in ["a-1", "a-2", "a-3", "b-1", "b-2", "c-1"] {
+        alarms.put_metric_alarm(&simple(name, &[]), now).unwrap();
+    }
+    let pages = |alarms: &Alarms, request: Value| {
+        let mut pages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = request.clone();
+            request["MaxRecords"] = json!(2);
+            if let Some(token) = &token {
+                request["NextToken"] = json!(token);
+            }
+            let page = alarms.describe_alarms(&request).unwrap();
+            pages.push(names(&page));
+            match page.get("NextToken") {
+                Some(next) => token = Some(next.as_str().unwrap().to_owned()),
+                None => break,
+            }
+        }
+        pages
+    };
+    assert_eq!(
+        pages(
+            &alarms,
+            json!({"AlarmNames": ["c-1", "a-2", "missing", "b-1", "a-2", "a-1"]})
+        ),
+        [vec!["a-1", "a-2"], vec!["b-1", "c-1"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "a-"})),
+        [vec!["a-1", "a-2"], vec!["a-3"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "b"})),
+        [vec!["b-1", "b-2"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "z"})),
+        [Vec::<String>::new()]
+    );
+}
+
 #[test]
 fn describe_alarms_for_metric_matches_the_exact_metric() {
     let mut alarms = alarms();

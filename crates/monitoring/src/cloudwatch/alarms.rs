@@ -387,7 +387,7 @@ impl Alarms {
 
     /// DescribeAlarms.
     pub fn describe_alarms(&self, input: &Value) -> Result<Value, ApiError> {
-        describe::alarms(self.alarms.values(), input)
+        describe::alarms(&self.alarms, input)
     }
 
     /// DescribeAlarmsForMetric.
