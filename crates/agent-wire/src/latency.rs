@@ -5,6 +5,10 @@
 //! encoding in base64, the same text HdrHistogram's interval logs carry, so other
 //! HdrHistogram tools can read it. Merging two histograms gives exactly the histogram of
 //! all their samples: fleet-wide percentiles come from merges, never from averages.
+//!
+//! A decoded histogram keeps the text it came from until it changes, so passing a report
+//! on (a receiver journaling what it received) writes that text again instead of
+//! compressing the histogram anew.
 
 use std::fmt;
 
@@ -35,7 +39,13 @@ pub enum LatencyError {
 
 /// Latencies in virtual microseconds.
 #[derive(Clone)]
-pub struct Latency(Histogram<u64>);
+pub struct Latency {
+    /// The samples; always of our bounds (1 µs to [`HIGHEST_US`], 3 digits).
+    histogram: Histogram<u64>,
+    /// The text [`Latency::decode`] read, while the histogram is unchanged since: what
+    /// [`Latency::encode`] answers without compressing again.
+    wire: Option<String>,
+}
 
 impl Latency {
     /// An empty histogram.
@@ -43,22 +53,28 @@ impl Latency {
         // Bounds are constants that HdrHistogram accepts; `new_with_bounds` only fails
         // for low == 0, high < 2 * low or more than 5 significant digits.
         match Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS) {
-            Ok(histogram) => Latency(histogram),
+            Ok(histogram) => Latency {
+                histogram,
+                wire: None,
+            },
             Err(_) => unreachable!("constant histogram bounds are valid"),
         }
     }
 
     /// Records one latency, in microseconds (0 is recorded as 1, huge values clamp).
     pub fn record_micros(&mut self, micros: u64) {
-        self.0.saturating_record(micros.clamp(1, HIGHEST_US));
+        self.wire = None;
+        self.histogram
+            .saturating_record(micros.clamp(1, HIGHEST_US));
     }
 
     /// Adds every sample of `other`.
     pub fn merge(&mut self, other: &Latency) {
+        self.wire = None;
         // Same bounds on both sides, so addition cannot fail; saturate defensively.
-        if self.0.add(&other.0).is_err() {
-            for value in other.0.iter_recorded() {
-                self.0
+        if self.histogram.add(&other.histogram).is_err() {
+            for value in other.histogram.iter_recorded() {
+                self.histogram
                     .saturating_record_n(value.value_iterated_to(), value.count_at_value());
             }
         }
@@ -66,43 +82,51 @@ impl Latency {
 
     /// Number of samples.
     pub fn count(&self) -> u64 {
-        self.0.len()
+        self.histogram.len()
     }
 
     /// The value at `quantile` (0.0 to 1.0) in microseconds; 0 when empty.
     pub fn quantile_micros(&self, quantile: f64) -> u64 {
-        if self.0.is_empty() {
+        if self.histogram.is_empty() {
             0
         } else {
-            self.0.value_at_quantile(quantile)
+            self.histogram.value_at_quantile(quantile)
         }
     }
 
     /// The largest sample in microseconds; 0 when empty.
     pub fn max_micros(&self) -> u64 {
-        self.0.max()
+        self.histogram.max()
     }
 
     /// The smallest sample in microseconds; 0 when empty.
     pub fn min_micros(&self) -> u64 {
-        if self.0.is_empty() { 0 } else { self.0.min() }
+        if self.histogram.is_empty() {
+            0
+        } else {
+            self.histogram.min()
+        }
     }
 
     /// The mean in microseconds; 0 when empty.
     pub fn mean_micros(&self) -> f64 {
-        self.0.mean()
+        self.histogram.mean()
     }
 
     /// The underlying histogram, for statistics this type does not wrap.
     pub fn histogram(&self) -> &Histogram<u64> {
-        &self.0
+        &self.histogram
     }
 
-    /// The base64 V2-deflate encoding.
+    /// The base64 V2-deflate encoding (for a decoded histogram not changed since, the
+    /// text it was decoded from, which decodes to the same histogram).
     pub fn encode(&self) -> String {
+        if let Some(wire) = &self.wire {
+            return wire.clone();
+        }
         let mut bytes = Vec::new();
         // Serialising into a Vec cannot fail for a histogram of our bounds.
-        match V2DeflateSerializer::new().serialize(&self.0, &mut bytes) {
+        match V2DeflateSerializer::new().serialize(&self.histogram, &mut bytes) {
             Ok(_) => STANDARD.encode(bytes),
             Err(error) => unreachable!("serialising into memory failed: {error:?}"),
         }
@@ -110,13 +134,25 @@ impl Latency {
 
     /// Decodes [`Latency::encode`]'s form (and plain V2, which HdrHistogram also reads).
     pub fn decode(text: &str) -> Result<Latency, LatencyError> {
-        let bytes = STANDARD.decode(text.trim())?;
+        let text = text.trim();
+        let bytes = STANDARD.decode(text)?;
         let decoded: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| LatencyError::Decode(format!("{e:?}")))?;
+        let ours = decoded.low() == 1
+            && decoded.high() == HIGHEST_US
+            && decoded.sigfig() == SIGNIFICANT_DIGITS;
+        if ours {
+            // Our own bounds (every agent's): the decoded histogram is the one to keep,
+            // with no second histogram to fill.
+            return Ok(Latency {
+                histogram: decoded,
+                wire: Some(text.to_owned()),
+            });
+        }
         let mut latency = Latency::new();
         latency
-            .0
+            .histogram
             .add(&decoded)
             .map_err(|e| LatencyError::Merge(format!("{e:?}")))?;
         Ok(latency)
@@ -131,7 +167,7 @@ impl Default for Latency {
 
 impl PartialEq for Latency {
     fn eq(&self, other: &Latency) -> bool {
-        self.0 == other.0
+        self.histogram == other.histogram
     }
 }
 
@@ -170,6 +206,30 @@ mod tests {
         assert_eq!(back, empty);
         assert_eq!(back.count(), 0);
         assert_eq!(back.quantile_micros(0.99), 0);
+    }
+
+    // A decoded histogram passes its text on unchanged until it changes, and is the
+    // histogram a merge into a fresh one gives.
+    #[test]
+    fn decoded_text_is_kept_until_the_histogram_changes() {
+        let mut sent = Latency::new();
+        for micros in [120, 480, 95_000, 7_200_000_000] {
+            sent.record_micros(micros);
+        }
+        let text = format!(" {}\n", sent.encode());
+        let received = Latency::decode(&text).unwrap();
+        assert_eq!(received.encode(), text.trim());
+        let mut merged = Latency::new();
+        merged.merge(&received);
+        assert_eq!(merged.histogram(), received.histogram());
+        assert_eq!(received, sent);
+        let mut changed = received.clone();
+        changed.record_micros(3);
+        assert_ne!(changed.encode(), text.trim());
+        assert_eq!(Latency::decode(&changed.encode()).unwrap().count(), 5);
+        let mut grown = received;
+        grown.merge(&sent);
+        assert_eq!(Latency::decode(&grown.encode()).unwrap().count(), 8);
     }
 
     #[test]

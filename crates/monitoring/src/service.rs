@@ -16,13 +16,13 @@
 
 use agent_wire::{IngestResponse, Ledger, Report};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use simtime::SimTime;
 use watch::metrics::Retention;
 
 use crate::ApiError;
 use crate::cloudwatch::alarms::{self, ActionResult, AlarmData, Alarms, Datapoint, Transition};
-use crate::cloudwatch::metrics::{self, MetricQueries, Metrics, QueryKind};
+use crate::cloudwatch::metrics::{self, Metrics};
 use crate::eventbridge::{Delivery, EventBridge};
 use crate::native;
 use crate::prometheus;
@@ -327,11 +327,22 @@ impl AlarmData for Source<'_> {
         start: SimTime,
         end: SimTime,
     ) -> Vec<Datapoint> {
-        let Some(query) = metric_query(query) else {
+        let store_query = alarms::store_query(query);
+        self.prepared_datapoints(query, store_query.as_ref(), start, end)
+    }
+
+    fn prepared_datapoints(
+        &self,
+        _query: &alarms::AlarmQuery,
+        store_query: Option<&metrics::AlarmQuery>,
+        start: SimTime,
+        end: SimTime,
+    ) -> Vec<Datapoint> {
+        let Some(query) = store_query else {
             return Vec::new();
         };
         self.metrics
-            .alarm_series(&query, start, end)
+            .alarm_series(query, start, end)
             .unwrap_or_default()
             .into_iter()
             .map(|point| Datapoint {
@@ -340,43 +351,5 @@ impl AlarmData for Source<'_> {
                 sample_count: point.sample_count,
             })
             .collect()
-    }
-}
-
-/// An alarm's query in the metric store's terms, through the same checks GetMetricData
-/// applies (the alarm's configuration passed PutMetricAlarm's, so this only fails for a
-/// configuration the store cannot serve, which then has no data).
-fn metric_query(query: &alarms::AlarmQuery) -> Option<metrics::AlarmQuery> {
-    match query {
-        alarms::AlarmQuery::Metric(metric) => {
-            let dimensions: Vec<Value> = metric
-                .dimensions
-                .iter()
-                .map(|d| json!({"Name": d.name, "Value": d.value}))
-                .collect();
-            let mut stat = json!({
-                "Metric": {
-                    "Namespace": metric.namespace,
-                    "MetricName": metric.metric_name,
-                    "Dimensions": dimensions,
-                },
-                "Period": metric.period,
-                "Stat": metric.statistic.name(),
-            });
-            if let (Some(unit), Some(object)) = (&metric.unit, stat.as_object_mut()) {
-                object.insert("Unit".to_owned(), json!(unit));
-            }
-            let list = json!([{"Id": "m1", "MetricStat": stat, "ReturnData": true}]);
-            let parsed = MetricQueries::parse(&list, "Metrics").ok()?;
-            match parsed.queries().first().map(|q| &q.kind) {
-                Some(QueryKind::Metric(metric)) => {
-                    Some(metrics::AlarmQuery::Metric(metric.clone()))
-                }
-                _ => None,
-            }
-        }
-        alarms::AlarmQuery::Math { metrics: list, .. } => MetricQueries::parse(list, "Metrics")
-            .ok()
-            .map(metrics::AlarmQuery::Math),
     }
 }

@@ -100,6 +100,76 @@ fn step(alarms: &mut Alarms, now: &str, data: &Fake) -> Vec<Transition> {
     alarms.evaluate_due(at(now), data)
 }
 
+// An evaluation that leaves the state as it is writes nothing: StateReason,
+// StateReasonData (its queryDate included) and StateUpdatedTimestamp stay those of the
+// change, as on AWS, and no history item is recorded.
+#[test]
+fn an_evaluation_keeping_the_state_keeps_its_reason() {
+    let mut alarms = alarms();
+    let mut data = Fake::default();
+    alarms
+        .put_metric_alarm(&seed_alarm(), at("2024-05-01T10:00:30Z"))
+        .unwrap();
+    data.set("Error", "2024-05-01T10:00:00Z", 0.35);
+    assert_eq!(step(&mut alarms, "2024-05-01T10:02:00Z", &data).len(), 1);
+    let changed = describe_one(&alarms, SEED_ALARM);
+    assert_eq!(changed["StateValue"], "ALARM");
+    let history = |alarms: &Alarms| {
+        alarms.describe_alarm_history(&json!({})).unwrap()["AlarmHistoryItems"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let items = history(&alarms);
+    for (minute, value) in [("10:01", 0.5), ("10:02", 0.9), ("10:03", 0.2)] {
+        data.set("Error", &format!("2024-05-01T{minute}:00Z"), value);
+    }
+    for tick in ["10:03", "10:04", "10:05"] {
+        let now = format!("2024-05-01T{tick}:00Z");
+        assert!(step(&mut alarms, &now, &data).is_empty(), "{tick}");
+    }
+    assert_eq!(describe_one(&alarms, SEED_ALARM), changed);
+    assert_eq!(history(&alarms), items);
+    let reason_data: Value =
+        serde_json::from_str(changed["StateReasonData"].as_str().unwrap()).unwrap();
+    assert_eq!(reason_data["queryDate"], "2024-05-01T10:02:00.000+0000");
+    assert_eq!(reason_data["recentDatapoints"], json!([0.35]));
+}
+
+// An update's new query and settings are what the next evaluation uses.
+#[test]
+fn evaluation_after_an_update_uses_the_new_definition() {
+    let mut alarms = alarms();
+    let mut data = Fake::default();
+    alarms
+        .put_metric_alarm(&seed_alarm(), at("2024-05-01T10:00:30Z"))
+        .unwrap();
+    data.set("Error", "2024-05-01T10:00:00Z", 0.05);
+    data.set("Latency", "2024-05-01T10:00:00Z", 0.05);
+    data.set("Latency", "2024-05-01T10:01:00Z", 0.05);
+    let transitions = step(&mut alarms, "2024-05-01T10:02:00Z", &data);
+    assert_eq!(transitions[0].new_state, AlarmState::Ok);
+    let mut updated = seed_alarm();
+    updated["MetricName"] = json!("Latency");
+    updated["Threshold"] = json!(0.01);
+    alarms
+        .put_metric_alarm(&updated, at("2024-05-01T10:02:30Z"))
+        .unwrap();
+    let transitions = step(&mut alarms, "2024-05-01T10:03:00Z", &data);
+    assert_eq!(transitions.len(), 1);
+    assert_eq!(transitions[0].new_state, AlarmState::Alarm);
+    assert!(
+        transitions[0].reason.contains("threshold (0.01)"),
+        "{}",
+        transitions[0].reason
+    );
+    let asked = data.asked.borrow();
+    let Some((AlarmQuery::Metric(metric), _, _)) = asked.last() else {
+        panic!("{asked:?}");
+    };
+    assert_eq!(metric.metric_name, "Latency");
+}
+
 #[test]
 fn seed_alarm_follows_the_error_rate() {
     let mut alarms = alarms();
@@ -598,6 +668,54 @@ fn describe_alarms_filters_and_pages() {
     assert_eq!(
         code(alarms.describe_alarms(&json!({"StateValue": "BAD"}))),
         "ValidationError"
+    );
+}
+
+// Named alarms and a prefix page like every alarm: in name order, each once, the token
+// naming the next one; a name asked twice is described once.
+#[test]
+fn describe_alarms_pages_named_and_prefixed_alarms() {
+    let mut alarms = alarms();
+    let now = at("2024-05-01T10:00:00Z");
+    for name in ["a-1", "a-2", "a-3", "b-1", "b-2", "c-1"] {
+        alarms.put_metric_alarm(&simple(name, &[]), now).unwrap();
+    }
+    let pages = |alarms: &Alarms, request: Value| {
+        let mut pages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = request.clone();
+            request["MaxRecords"] = json!(2);
+            if let Some(token) = &token {
+                request["NextToken"] = json!(token);
+            }
+            let page = alarms.describe_alarms(&request).unwrap();
+            pages.push(names(&page));
+            match page.get("NextToken") {
+                Some(next) => token = Some(next.as_str().unwrap().to_owned()),
+                None => break,
+            }
+        }
+        pages
+    };
+    assert_eq!(
+        pages(
+            &alarms,
+            json!({"AlarmNames": ["c-1", "a-2", "missing", "b-1", "a-2", "a-1"]})
+        ),
+        [vec!["a-1", "a-2"], vec!["b-1", "c-1"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "a-"})),
+        [vec!["a-1", "a-2"], vec!["a-3"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "b"})),
+        [vec!["b-1", "b-2"]]
+    );
+    assert_eq!(
+        pages(&alarms, json!({"AlarmNamePrefix": "z"})),
+        [Vec::<String>::new()]
     );
 }
 

@@ -936,3 +936,81 @@ fn retention_expires_old_data() {
     metrics.expire(at(0) + SimDuration::from_days(456));
     assert!(metrics.store().is_empty());
 }
+
+/// The services as the region drives them: calls at the current time, and time moved
+/// forward by `advance_to` in between.
+fn service() -> monitoring::Monitoring {
+    monitoring::Monitoring::new(monitoring::MonitoringConfig {
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+        seed: 1,
+        endpoint_url: "http://127.0.0.1:4747".into(),
+    })
+}
+
+// Retention applies to what the calls see, however time moves: data rolled up into
+// coarser tiers still counts once, and data older than the last tier (455 days) is
+// gone from GetMetricStatistics and GetMetricData, whether time moved in many steps
+// with reads in between or in one.
+#[test]
+fn data_older_than_retention_is_invisible_to_reads() {
+    use monitoring::Service::CloudWatch;
+    for steps in [1u64, 7, 91] {
+        let mut cloud = service();
+        cloud.advance_to(at(0));
+        let put = json!({"Namespace": "App", "MetricData": [
+            {"MetricName": "M", "Value": 2, "StorageResolution": 1},
+            {"MetricName": "M", "Value": 3},
+        ]});
+        cloud
+            .call(CloudWatch, "PutMetricData", &put, at(0))
+            .unwrap();
+        let statistics = json!({
+            "Namespace": "App", "MetricName": "M", "StartTime": T0, "EndTime": T0 + 3600,
+            "Period": 3600, "Statistics": ["Sum", "SampleCount"],
+        });
+        let data = json!({
+            "StartTime": T0, "EndTime": T0 + 3600,
+            "MetricDataQueries": [{"Id": "m", "MetricStat": {
+                "Metric": {"Namespace": "App", "MetricName": "M"}, "Period": 3600, "Stat": "Sum",
+            }}],
+        });
+        let sums = |cloud: &mut monitoring::Monitoring, now: SimTime| {
+            let answer = cloud
+                .call(CloudWatch, "GetMetricStatistics", &statistics, now)
+                .unwrap();
+            let from_statistics: Vec<f64> = answer["Datapoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|point| point["Sum"].as_f64().unwrap())
+                .collect();
+            let answer = cloud.call(CloudWatch, "GetMetricData", &data, now).unwrap();
+            let from_data: Vec<f64> = answer["MetricDataResults"][0]["Values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|value| value.as_f64().unwrap())
+                .collect();
+            assert_eq!(from_statistics, from_data, "at {now:?}");
+            from_statistics
+        };
+        let days = 455 + 2;
+        for step in 1..=steps {
+            let now = at(0) + SimDuration::from_days(days * step / steps);
+            cloud.advance_to(now);
+            let expected: Vec<f64> =
+                if now < at(0) + SimDuration::from_days(455) + SimDuration::from_hours(1) {
+                    vec![5.0]
+                } else {
+                    Vec::new()
+                };
+            assert_eq!(
+                sums(&mut cloud, now),
+                expected,
+                "{steps} steps, step {step}"
+            );
+        }
+        assert!(cloud.metrics().store().is_empty(), "{steps} steps");
+    }
+}

@@ -347,12 +347,25 @@ pub enum EvaluationError {
 
 /// Evaluates an alarm at `now` over `points`, the periods of its evaluation range
 /// (normally [`evaluation_range`] of them, oldest first; see the module docs for the
-/// rules). `now` is the reason data's `queryDate`.
+/// rules). `now` is the reason data's `queryDate`. The same as [`judge`] followed by
+/// [`Judgement::decision`].
 pub fn evaluate(
     config: &EvaluationConfig,
     points: &[Point],
     now: SimTime,
 ) -> Result<Evaluation, EvaluationError> {
+    let judgement = judge(config, points)?;
+    Ok(match judgement.decision(config, now) {
+        None => Evaluation::Keep,
+        Some(decision) => Evaluation::Decided(decision),
+    })
+}
+
+/// Decides which state an alarm is in over `points` (as [`evaluate`] takes them),
+/// without putting the decision into words yet: a caller that keeps the reasons only
+/// when the state changes asks [`Judgement::state`] first and pays for the texts and
+/// their timestamps only then.
+pub fn judge(config: &EvaluationConfig, points: &[Point]) -> Result<Judgement, EvaluationError> {
     if config.operator.is_anomaly_band() {
         return Err(EvaluationError::AnomalyBand(config.operator));
     }
@@ -367,24 +380,48 @@ pub fn evaluate(
             evaluation_periods: n,
         });
     }
-    let outcome = decide(config, points);
-    Ok(match outcome {
-        Outcome::Keep => Evaluation::Keep,
-        Outcome::Unknown { unknown, evaluated } => Evaluation::Decided(Decision {
-            state: AlarmState::InsufficientData,
-            reason: reason::unknown(unknown),
-            reason_data: reason::data(config, &evaluated, now),
-        }),
-        Outcome::Crossed {
-            state,
-            evaluated,
-            fill,
-        } => Evaluation::Decided(Decision {
-            state,
-            reason: reason::crossed(config, state, &evaluated, fill),
-            reason_data: reason::data(config, &evaluated, now),
-        }),
+    Ok(Judgement {
+        outcome: decide(config, points),
     })
+}
+
+/// A decision of [`judge`] before it is put into words.
+pub struct Judgement {
+    outcome: Outcome,
+}
+
+impl Judgement {
+    /// The state decided; `None` when the alarm keeps its state, whatever it is.
+    pub fn state(&self) -> Option<AlarmState> {
+        match &self.outcome {
+            Outcome::Keep => None,
+            Outcome::Unknown { .. } => Some(AlarmState::InsufficientData),
+            Outcome::Crossed { state, .. } => Some(*state),
+        }
+    }
+
+    /// The decision with CloudWatch's reasons for it, `now` being the reason data's
+    /// `queryDate` (`config` must be the one judged with); `None` when the alarm keeps
+    /// its state.
+    pub fn decision(self, config: &EvaluationConfig, now: SimTime) -> Option<Decision> {
+        match self.outcome {
+            Outcome::Keep => None,
+            Outcome::Unknown { unknown, evaluated } => Some(Decision {
+                state: AlarmState::InsufficientData,
+                reason: reason::unknown(unknown),
+                reason_data: reason::data(config, &evaluated, now),
+            }),
+            Outcome::Crossed {
+                state,
+                evaluated,
+                fill,
+            } => Some(Decision {
+                state,
+                reason: reason::crossed(config, state, &evaluated, fill),
+                reason_data: reason::data(config, &evaluated, now),
+            }),
+        }
+    }
 }
 
 /// How filled periods were treated.

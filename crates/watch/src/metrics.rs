@@ -39,6 +39,7 @@ mod aggregate;
 mod distribution;
 mod id;
 mod query;
+mod retention;
 mod sample;
 mod statistic;
 mod store;
@@ -51,8 +52,7 @@ pub use aggregate::Aggregate;
 pub use distribution::{Distribution, EXACT_VALUES, RELATIVE_ACCURACY};
 pub use id::{MetricId, Period, Resolution, Unit, UnknownUnit};
 pub use query::{Series, align_start, period_allowed};
+pub use retention::{Retention, RetentionError, Tier};
 pub use sample::{Sample, SampleError, StatisticSet};
 pub use statistic::{Bounds, ExtendedKind, ExtendedStatistic, Statistic, StatisticError};
-pub use store::{
-    Datapoint, Detail, ListFilter, MetricInfo, Query, Retention, RetentionError, Store, Tier,
-};
+pub use store::{Datapoint, Detail, ListFilter, MetricInfo, Query, Store};

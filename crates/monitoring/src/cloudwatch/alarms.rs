@@ -54,8 +54,10 @@ use watch::alarm::AlarmState;
 use watch::alarm::format::cloudwatch_time;
 
 use crate::ApiError;
+use crate::cloudwatch::metrics;
 use definition::Definition;
-use evaluation::next_tick;
+pub use evaluation::store_query;
+use evaluation::{Prepared, next_tick};
 use input::{Input, check_count, check_length, not_in_enum};
 pub use notify::region_long_name;
 use render::HistoryState;
@@ -156,6 +158,22 @@ pub trait AlarmData {
     /// simply absent). Datapoints outside the range or two in one period: the first one
     /// of a period counts.
     fn datapoints(&self, query: &AlarmQuery, start: SimTime, end: SimTime) -> Vec<Datapoint>;
+
+    /// The same, for an alarm whose query PutMetricAlarm also put in the metric store's
+    /// terms ([`store_query`]; `None` for a query the store cannot serve, which has no
+    /// data): a store over [`crate::cloudwatch::metrics::Metrics`] answers from it
+    /// without checking the query again at every evaluation. By default,
+    /// [`AlarmData::datapoints`].
+    fn prepared_datapoints(
+        &self,
+        query: &AlarmQuery,
+        store_query: Option<&metrics::AlarmQuery>,
+        start: SimTime,
+        end: SimTime,
+    ) -> Vec<Datapoint> {
+        let _ = store_query;
+        self.datapoints(query, start, end)
+    }
 }
 
 /// An alarm's change of state, with everything the change sends out.
@@ -213,6 +231,8 @@ pub const OPERATIONS: [(&str, bool); 8] = [
 #[derive(Clone, Debug)]
 struct Alarm {
     definition: Definition,
+    /// The definition in the terms evaluations use, worked out when it is put.
+    prepared: Prepared,
     arn: String,
     /// The `id` of a single-metric alarm's metric in EventBridge events (a UUID, fixed
     /// at creation).
@@ -331,6 +351,7 @@ impl Alarms {
         if let Some(alarm) = self.alarms.get_mut(&name) {
             let original = history_config(alarm);
             definition.tags = std::mem::take(&mut alarm.definition.tags);
+            alarm.prepared = Prepared::new(&definition);
             alarm.definition = definition;
             alarm.configuration_updated = now;
             if let Some(due) = alarm.next_evaluation.take() {
@@ -357,6 +378,7 @@ impl Alarms {
                 self.region, self.account
             );
             let alarm = Alarm {
+                prepared: Prepared::new(&definition),
                 definition,
                 arn,
                 metric_id: self.new_uuid(),
@@ -387,7 +409,7 @@ impl Alarms {
 
     /// DescribeAlarms.
     pub fn describe_alarms(&self, input: &Value) -> Result<Value, ApiError> {
-        describe::alarms(self.alarms.values(), input)
+        describe::alarms(&self.alarms, input)
     }
 
     /// DescribeAlarmsForMetric.

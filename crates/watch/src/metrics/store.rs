@@ -7,6 +7,13 @@
 //! outlived their tier into the next, coarser one, and drops them after the last; data
 //! is always in exactly one bucket, so nothing is counted twice.
 //!
+//! Expiry is amortised: each metric is scheduled at the first second at which expiry
+//! has anything to do for it (its oldest bucket of some tier outlives that tier, or it
+//! holds no data at all), kept up to date as data arrives, and [`Store::expire`] visits
+//! only the metrics due. Visiting a metric that is not due would change nothing, so the
+//! store after any sequence of records and expiries is exactly the one a sweep over
+//! every metric at every expiry would leave.
+//!
 //! Memory: a bucket is about 100 bytes plus 16 bytes per distinct value it holds, at
 //! most [`super::EXACT_VALUES`] before the logarithmic grid caps growth (then about
 //! 1,500 entries per decade of values). A series of 0/1 values publishing every second
@@ -14,108 +21,18 @@
 //! with ~1,000 distinct buckets per second, about 16 KB per second kept, so size the
 //! one-second tier's `keep` for the fleet ([`Retention::new`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use simtime::{SimDuration, SimTime};
+use simtime::SimTime;
 
 use super::aggregate::Aggregate;
 use super::distribution::Distribution;
 use super::id::{MetricId, Period, Resolution, Unit};
 use super::query::Series;
+use super::retention::{Retention, Tier};
 use super::sample::{Sample, SampleError};
 use super::statistic::Statistic;
-
-/// One retention tier: buckets `granularity` seconds wide, kept for `keep`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tier {
-    /// Bucket width in seconds (> 0).
-    pub granularity: u64,
-    /// How long a bucket stays in this tier, measured from its start to `now`.
-    pub keep: SimDuration,
-}
-
-/// How long data is kept at which granularity.
-///
-/// The default is CloudWatch's: one-second data for 3 hours, one-minute data for 15
-/// days, five-minute data for 63 days, one-hour data for 455 days.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// At least one tier; granularities strictly increasing, each a multiple of the
-    /// previous one.
-    tiers: Vec<Tier>,
-}
-
-/// A retention configuration that cannot work.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RetentionError {
-    /// No tier at all.
-    #[error("retention needs at least one tier")]
-    Empty,
-    /// A tier's granularity is zero, or not a larger multiple of the previous tier's.
-    #[error("tier {index}: granularity must be a larger multiple of the previous tier's")]
-    Granularity {
-        /// Which tier (0-based).
-        index: usize,
-    },
-}
-
-impl Default for Retention {
-    fn default() -> Retention {
-        Retention {
-            tiers: vec![
-                Tier {
-                    granularity: 1,
-                    keep: SimDuration::from_hours(3),
-                },
-                Tier {
-                    granularity: 60,
-                    keep: SimDuration::from_days(15),
-                },
-                Tier {
-                    granularity: 300,
-                    keep: SimDuration::from_days(63),
-                },
-                Tier {
-                    granularity: 3600,
-                    keep: SimDuration::from_days(455),
-                },
-            ],
-        }
-    }
-}
-
-impl Retention {
-    /// A retention of `tiers`, finest first.
-    pub fn new(tiers: Vec<Tier>) -> Result<Retention, RetentionError> {
-        if tiers.is_empty() {
-            return Err(RetentionError::Empty);
-        }
-        let mut previous = 1;
-        for (index, tier) in tiers.iter().enumerate() {
-            let larger = index == 0 || tier.granularity > previous;
-            if tier.granularity == 0 || !larger || tier.granularity % previous != 0 {
-                return Err(RetentionError::Granularity { index });
-            }
-            previous = tier.granularity;
-        }
-        Ok(Retention { tiers })
-    }
-
-    /// The tiers, finest first.
-    pub fn tiers(&self) -> &[Tier] {
-        &self.tiers
-    }
-
-    /// The tier new data of `resolution` goes to: the finest at least as wide.
-    fn tier_for(&self, resolution: Resolution) -> usize {
-        let seconds = resolution.seconds();
-        self.tiers
-            .iter()
-            .position(|tier| tier.granularity >= seconds)
-            .unwrap_or(self.tiers.len() - 1)
-    }
-}
 
 /// One unit's buckets: one map per tier, keyed by bucket start (seconds since epoch).
 type Tiers = Vec<BTreeMap<u64, Aggregate>>;
@@ -127,6 +44,9 @@ struct Entry {
     last: SimTime,
     /// Per unit, sorted by unit; usually one.
     units: Vec<(Unit, Tiers)>,
+    /// The second from which [`Store::expire`] has something to do for this metric (0
+    /// while it holds no data: it goes at the next expiry); its key in [`Store::due`].
+    due: u64,
 }
 
 /// What the store knows about a metric besides its data.
@@ -209,6 +129,9 @@ pub struct Store {
     retention: Retention,
     /// Metric -> its data; ordered so listing and pagination are stable.
     metrics: BTreeMap<MetricId, Entry>,
+    /// `(Entry::due, metric)` for every metric: which ones expiry must visit, soonest
+    /// first.
+    due: BTreeSet<(u64, MetricId)>,
 }
 
 /// Accumulates one period while a query walks its buckets.
@@ -288,6 +211,7 @@ impl Store {
         Store {
             retention,
             metrics: BTreeMap::new(),
+            due: BTreeSet::new(),
         }
     }
 
@@ -349,7 +273,8 @@ impl Store {
         }
     }
 
-    /// The bucket for a datum, creating the metric (and, unless `empty`, the bucket).
+    /// The bucket for a datum, creating the metric (and, unless `empty`, the bucket),
+    /// and keeping the metric's place in the expiry schedule.
     fn bucket(
         &mut self,
         metric: &MetricId,
@@ -358,18 +283,32 @@ impl Store {
         at: SimTime,
         empty: bool,
     ) -> Option<&mut Aggregate> {
-        let tier_count = self.retention.tiers.len();
+        let tiers = self.retention.tiers();
         let tier = self.retention.tier_for(resolution);
-        let granularity = self.retention.tiers[tier].granularity;
+        let granularity = tiers[tier].granularity;
+        let second = at.as_millis() / 1_000;
+        let key = second - second % granularity;
+        let due = (!empty).then(|| expires_at(key, &tiers[tier]));
         if !self.metrics.contains_key(metric) {
+            // A metric without data goes at the next expiry.
+            let first_due = due.unwrap_or(0);
+            self.due.insert((first_due, metric.clone()));
             let entry = Entry {
                 last: at,
                 units: Vec::new(),
+                due: first_due,
             };
             self.metrics.insert(metric.clone(), entry);
         }
         let entry = self.metrics.get_mut(metric)?;
         entry.last = entry.last.max(at);
+        if let Some(due) = due
+            && due < entry.due
+        {
+            self.due.remove(&(entry.due, metric.clone()));
+            self.due.insert((due, metric.clone()));
+            entry.due = due;
+        }
         if empty {
             return None;
         }
@@ -378,42 +317,38 @@ impl Store {
             Err(at_unit) => {
                 entry
                     .units
-                    .insert(at_unit, (unit, vec![BTreeMap::new(); tier_count]));
+                    .insert(at_unit, (unit, vec![BTreeMap::new(); tiers.len()]));
                 at_unit
             }
         };
-        let second = at.as_millis() / 1_000;
-        let key = second - second % granularity;
         Some(entry.units[at_unit].1[tier].entry(key).or_default())
     }
 
     /// Forgets what outlived its tier: buckets whose start is more than the tier's
     /// `keep` before `now` move into the next tier's bucket (or are dropped after the
-    /// last tier); metrics left without any data disappear.
+    /// last tier); metrics left without any data disappear. Visits only the metrics
+    /// where that changes something (see the module docs).
     pub fn expire(&mut self, now: SimTime) {
         let now_seconds = now.as_millis() / 1_000;
-        let tiers = &self.retention.tiers;
-        for entry in self.metrics.values_mut() {
-            for (_, buckets) in &mut entry.units {
-                for (index, tier) in tiers.iter().enumerate() {
-                    let cutoff = now_seconds.saturating_sub(tier.keep.as_secs());
-                    let kept = buckets[index].split_off(&cutoff);
-                    let old = std::mem::replace(&mut buckets[index], kept);
-                    if let (Some(next_tier), Some(next)) =
-                        (tiers.get(index + 1), buckets.get_mut(index + 1))
-                    {
-                        for (start, aggregate) in old {
-                            let key = start - start % next_tier.granularity;
-                            next.entry(key).or_default().merge(&aggregate);
-                        }
-                    }
+        let tiers = self.retention.tiers();
+        while self.due.first().is_some_and(|(due, _)| *due <= now_seconds) {
+            let Some((_, metric)) = self.due.pop_first() else {
+                break;
+            };
+            let Some(entry) = self.metrics.get_mut(&metric) else {
+                continue;
+            };
+            expire_entry(entry, tiers, now_seconds);
+            match next_due(entry, tiers) {
+                Some(due) => {
+                    entry.due = due;
+                    self.due.insert((due, metric));
+                }
+                None => {
+                    self.metrics.remove(&metric);
                 }
             }
-            entry
-                .units
-                .retain(|(_, buckets)| buckets.iter().any(|b| !b.is_empty()));
         }
-        self.metrics.retain(|_, entry| !entry.units.is_empty());
     }
 
     /// What the store knows about `metric`, if it exists.
@@ -506,6 +441,49 @@ impl Store {
             .collect();
         Series::new(query.period, points)
     }
+}
+
+/// The first second at which a bucket starting at `key` has outlived `tier`.
+fn expires_at(key: u64, tier: &Tier) -> u64 {
+    key.saturating_add(tier.keep.as_secs()).saturating_add(1)
+}
+
+/// Moves `entry`'s buckets that outlived their tier at `now_seconds` into the next tier
+/// (dropping them after the last) and forgets units left without buckets.
+fn expire_entry(entry: &mut Entry, tiers: &[Tier], now_seconds: u64) {
+    for (_, buckets) in &mut entry.units {
+        for (index, tier) in tiers.iter().enumerate() {
+            let cutoff = now_seconds.saturating_sub(tier.keep.as_secs());
+            let kept = buckets[index].split_off(&cutoff);
+            let old = std::mem::replace(&mut buckets[index], kept);
+            if let (Some(next_tier), Some(next)) =
+                (tiers.get(index + 1), buckets.get_mut(index + 1))
+            {
+                for (start, aggregate) in old {
+                    let key = start - start % next_tier.granularity;
+                    next.entry(key).or_default().merge(&aggregate);
+                }
+            }
+        }
+    }
+    entry
+        .units
+        .retain(|(_, buckets)| buckets.iter().any(|b| !b.is_empty()));
+}
+
+/// The first second at which expiry has something to do for `entry`: when its oldest
+/// bucket of some tier outlives that tier. `None` when it holds no data.
+fn next_due(entry: &Entry, tiers: &[Tier]) -> Option<u64> {
+    entry
+        .units
+        .iter()
+        .flat_map(|(_, buckets)| buckets.iter().zip(tiers))
+        .filter_map(|(buckets, tier)| {
+            buckets
+                .first_key_value()
+                .map(|(&key, _)| expires_at(key, tier))
+        })
+        .min()
 }
 
 /// Start of period `index` of `query`.

@@ -2,7 +2,8 @@
 //! DescribeAlarmsForMetric, DescribeAlarmHistory (filters, `ScanBy`, pagination), and a
 //! stored alarm written as the `MetricAlarm` shape.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Bound;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -22,11 +23,10 @@ const HISTORY_ITEM_TYPES: [&str; 5] = [
     "AlarmContributorAction",
 ];
 
-/// DescribeAlarms over `alarms` (in name order).
-pub(super) fn alarms<'a>(
-    alarms: impl Iterator<Item = &'a Alarm>,
-    input: &Value,
-) -> Result<Value, ApiError> {
+/// DescribeAlarms over `alarms` (by name). Named alarms are looked up, and a prefix or
+/// a page's first name is where the walk in name order starts, so a call costs what it
+/// answers, not the number of alarms.
+pub(super) fn alarms(alarms: &BTreeMap<String, Alarm>, input: &Value) -> Result<Value, ApiError> {
     let input = Input(input);
     let names = input.strings("AlarmNames")?;
     let prefix = input.string("AlarmNamePrefix")?;
@@ -67,15 +67,30 @@ pub(super) fn alarms<'a>(
     let mut selected: Vec<&Alarm> = Vec::new();
     let mut next_token = None;
     if metric_alarms_wanted && !relatives {
-        let matching = alarms.filter(|alarm| {
+        let candidates: Box<dyn Iterator<Item = &Alarm>> = match (&names, &prefix) {
+            (Some(names), _) => {
+                let wanted: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+                Box::new(wanted.into_iter().filter_map(|name| alarms.get(name)))
+            }
+            (None, prefix) => {
+                let prefix = prefix.as_deref().unwrap_or_default();
+                let from = start_after
+                    .as_deref()
+                    .map_or(prefix, |first| prefix.max(first));
+                Box::new(
+                    alarms
+                        .range::<str, _>((Bound::Included(from), Bound::Unbounded))
+                        .take_while(move |(name, _)| name.starts_with(prefix))
+                        .map(|(_, alarm)| alarm),
+                )
+            }
+        };
+        // The candidates have the names or the prefix asked for.
+        let matching = candidates.filter(|alarm| {
             let name = &alarm.definition.name;
-            names.as_ref().is_none_or(|names| names.contains(name))
-                && prefix
-                    .as_ref()
-                    .is_none_or(|prefix| name.starts_with(prefix.as_str()))
-                && state
-                    .as_ref()
-                    .is_none_or(|state| alarm.state.as_str() == state)
+            state
+                .as_ref()
+                .is_none_or(|state| alarm.state.as_str() == state)
                 && action_prefix.as_ref().is_none_or(|action| {
                     alarm
                         .definition

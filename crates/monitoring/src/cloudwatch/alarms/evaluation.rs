@@ -1,12 +1,41 @@
 //! When alarms are evaluated and over which periods (see the parent module's docs for
-//! the contract): the schedule of ticks, the window of each evaluation, and turning the
-//! store's datapoints into the evaluation range `watch::alarm::evaluate` judges.
+//! the contract): the schedule of ticks, the window of each evaluation, turning the
+//! store's datapoints into the evaluation range `watch::alarm::judge` judges, and what
+//! of a definition evaluations use, worked out once per PutMetricAlarm ([`Prepared`]).
+//!
+//! An evaluation that leaves the state as it is changes nothing (AWS keeps
+//! `StateReason`, `StateReasonData` and `StateUpdatedTimestamp` until the state
+//! changes), so the reason texts and data are written only for a change.
 
+use serde_json::{Value, json};
 use simtime::{SimDuration, SimTime};
-use watch::alarm::{Evaluation, EvaluationConfig, Point, evaluate, evaluation_range};
+use watch::alarm::{EvaluationConfig, Point, evaluation_range, judge};
 
 use super::definition::{self, Definition, Target};
-use super::{AlarmData, Alarms, Statistic, Transition};
+use super::{AlarmData, AlarmQuery, Alarms, Statistic, Transition};
+use crate::cloudwatch::metrics::{self, MetricQueries, QueryKind};
+
+/// What evaluating an alarm takes from its definition.
+#[derive(Clone, Debug)]
+pub(super) struct Prepared {
+    /// What to ask the metric store for.
+    query: AlarmQuery,
+    /// The same in the store's terms ([`store_query`]).
+    store_query: Option<metrics::AlarmQuery>,
+    /// The settings `watch::alarm::judge` takes.
+    config: EvaluationConfig,
+}
+
+impl Prepared {
+    pub(super) fn new(definition: &Definition) -> Prepared {
+        let query = definition.target.query();
+        Prepared {
+            store_query: store_query(&query),
+            query,
+            config: evaluation_config(definition),
+        }
+    }
+}
 
 impl Alarms {
     /// When the next evaluation is due, if any alarm is evaluated.
@@ -50,11 +79,11 @@ impl Alarms {
         data: &dyn AlarmData,
     ) -> Option<Transition> {
         let alarm = self.alarms.get(name)?;
-        let definition = &alarm.definition;
-        let period = definition.target.period();
+        let prepared = &alarm.prepared;
+        let period = prepared.query.period();
         let period_ms = u64::from(period) * 1000;
         let end = window_end(tick, period);
-        let length = evaluation_range(definition.evaluation_periods);
+        let length = evaluation_range(prepared.config.evaluation_periods);
         let start = SimTime::from_millis(
             end.as_millis()
                 .saturating_sub(u64::from(length) * period_ms),
@@ -66,7 +95,9 @@ impl Alarms {
                 sample_count: None,
             })
             .collect();
-        for datapoint in data.datapoints(&definition.target.query(), start, end) {
+        let datapoints =
+            data.prepared_datapoints(&prepared.query, prepared.store_query.as_ref(), start, end);
+        for datapoint in datapoints {
             if datapoint.timestamp < start || datapoint.timestamp >= end {
                 continue;
             }
@@ -78,13 +109,11 @@ impl Alarms {
                 point.sample_count = datapoint.sample_count;
             }
         }
-        let config = evaluation_config(definition);
-        let Ok(Evaluation::Decided(decision)) = evaluate(&config, &points, tick) else {
-            return None;
-        };
-        if decision.state == alarm.state {
+        let judgement = judge(&prepared.config, &points).ok()?;
+        if judgement.state().is_none_or(|state| state == alarm.state) {
             return None;
         }
+        let decision = judgement.decision(&prepared.config, tick)?;
         self.change_state(
             name,
             decision.state,
@@ -92,6 +121,44 @@ impl Alarms {
             Some(decision.reason_data),
             tick,
         )
+    }
+}
+
+/// An alarm's query in the metric store's terms, through the same checks GetMetricData
+/// applies (the alarm's configuration passed PutMetricAlarm's, so this only fails for a
+/// configuration the store cannot serve, which then has no data).
+pub fn store_query(query: &AlarmQuery) -> Option<metrics::AlarmQuery> {
+    match query {
+        AlarmQuery::Metric(metric) => {
+            let dimensions: Vec<Value> = metric
+                .dimensions
+                .iter()
+                .map(|d| json!({"Name": d.name, "Value": d.value}))
+                .collect();
+            let mut stat = json!({
+                "Metric": {
+                    "Namespace": metric.namespace,
+                    "MetricName": metric.metric_name,
+                    "Dimensions": dimensions,
+                },
+                "Period": metric.period,
+                "Stat": metric.statistic.name(),
+            });
+            if let (Some(unit), Some(object)) = (&metric.unit, stat.as_object_mut()) {
+                object.insert("Unit".to_owned(), json!(unit));
+            }
+            let list = json!([{"Id": "m1", "MetricStat": stat, "ReturnData": true}]);
+            let parsed = MetricQueries::parse(&list, "Metrics").ok()?;
+            match parsed.queries().first().map(|q| &q.kind) {
+                Some(QueryKind::Metric(metric)) => {
+                    Some(metrics::AlarmQuery::Metric(metric.clone()))
+                }
+                _ => None,
+            }
+        }
+        AlarmQuery::Math { metrics: list, .. } => MetricQueries::parse(list, "Metrics")
+            .ok()
+            .map(metrics::AlarmQuery::Math),
     }
 }
 
