@@ -259,25 +259,32 @@ def findings(raw: dict, agg: dict) -> list[str]:
     if b1 and core:
         us = median([x["server_cpu_us_per_report"] for x in pick(b1)])
         text = (f"- **Native reports**: a report is {fmt(core['mean_ns'] / 1000)} µs of work in the core but "
-                f"{fmt(us)} µs of the control plane's CPU over HTTP.")
-        expire = frame_share(raw, "native reports", "watch::metrics::store::Store::expire")
-        if expire:
-            text += (f" {expire:.0f}% of its CPU goes to the retention sweep that `Monitoring::advance_to` runs "
-                     "before every request over every stored series (`Store::expire`), so a report costs more the "
-                     "more series there are (those of 2,000 agents here). That, not the report, bounds the agents a core "
-                     f"serves at one report a second (~{fmt(round(1e6 / us))}).")
+                f"{fmt(us)} µs of the control plane's CPU over HTTP, so a core serves ~{fmt(round(1e6 / us))} agents "
+                "reporting once a second.")
+        journal = frame_share(raw, "native reports", "controlplane::store::Store::append")
+        sync = frame_share(raw, "native reports", "fdatasync")
+        decode = frame_share(raw, "native reports", "agent_wire::latency::Latency::decode")
+        zeroed = frame_share(raw, "native reports", "hdrhistogram::Histogram<T>::new_with_bounds")
+        ingest = frame_share(raw, "native reports", "monitoring::service::Monitoring::ingest_reports")
+        expire = frame_share(raw, "native reports", "watch::metrics::store::Store::expire") or 0.0
+        if journal and decode and ingest:
+            text += (f" Under load {journal:.0f}% of its CPU is the journal (a redb commit"
+                     + (f", {sync:.0f}% its fdatasync" if sync else "")
+                     + f"; every answer waits for it), {decode:.0f}% decodes the report's two latency histograms"
+                     + (f" ({zeroed:.0f}% allocating and zeroing their HdrHistogram counts)" if zeroed else "")
+                     + f", {ingest:.0f}% is the report's work in the core and {expire:.0f}% retention, which visits "
+                     "only the series with something to expire; the rest is HTTP and the runtime.")
         out.append(text)
     ev = (raw.get("evaluation") or {}).get("analysis")
     if ev and ev.get("cpu_ms_per_virtual_minute"):
         text = (f"- **10,000 alarms**: {fmt(ev['cpu_ms_per_virtual_minute'])} ms of CPU per virtual minute "
                 f"({fmt(ev['cpu_us_per_evaluation'], 2)} µs an evaluation), {ev['core_at_scale_60'] * 100:.1f}% of "
                 f"a core at time scale 60 and {ev['core_at_scale_1'] * 100:.2f}% in real time.")
-        data = frame_share(raw, "evaluation", "watch::alarm::reason::data")
-        parse = frame_share(raw, "evaluation", "monitoring::cloudwatch::metrics::data::MetricQueries::parse")
-        if data and parse:
-            text += (f" In-process, {data:.0f}% of the time builds each evaluation's reason data (with its "
-                     f"timestamps) although no state changes, and {parse:.0f}% parses each alarm's query from "
-                     "JSON again.")
+        minute = crit.get("monitoring/evaluate/10000_alarms_1000_metrics")
+        if minute:
+            text += (f" In-process an evaluation is {fmt(minute['mean_ns'] / 10_000 / 1000, 2)} µs: each alarm's "
+                     "query is parsed once per PutMetricAlarm, and reason texts and data are written only for a "
+                     "change of state, so a steady minute reads the series and judges them.")
         out.append(text)
     if not out:
         return []

@@ -9,10 +9,10 @@
 
 use serde_json::{Value, json};
 use simtime::{SimDuration, SimTime};
-use watch::alarm::{EvaluationConfig, Point, evaluation_range, judge};
+use watch::alarm::{Decision, EvaluationConfig, Point, evaluation_range, judge};
 
 use super::definition::{self, Definition, Target};
-use super::{AlarmData, AlarmQuery, Alarms, Statistic, Transition};
+use super::{Alarm, AlarmData, AlarmQuery, Alarms, Statistic, Transition};
 use crate::cloudwatch::metrics::{self, MetricQueries, QueryKind};
 
 /// What evaluating an alarm takes from its definition.
@@ -48,15 +48,13 @@ impl Alarms {
     /// then name order.
     pub fn evaluate_due(&mut self, now: SimTime, data: &dyn AlarmData) -> Vec<Transition> {
         self.forget_old_history(now);
-        let due: Vec<(SimTime, String)> = self
-            .schedule
-            .iter()
-            .take_while(|(at, _)| *at <= now)
-            .cloned()
-            .collect();
         let mut transitions = Vec::new();
-        for (at, name) in due {
-            self.schedule.remove(&(at, name.clone()));
+        // Each alarm due goes back in at a tick after `now`, so this visits every alarm
+        // due once, in (due, name) order.
+        while self.schedule.first().is_some_and(|(at, _)| *at <= now) {
+            let Some((_, name)) = self.schedule.pop_first() else {
+                break;
+            };
             let Some(alarm) = self.alarms.get_mut(&name) else {
                 continue;
             };
@@ -64,64 +62,56 @@ impl Alarms {
             let tick = latest_tick(now, period);
             let next = next_tick(tick, period);
             alarm.next_evaluation = Some(next);
-            self.schedule.insert((next, name.clone()));
-            transitions.extend(self.evaluate_alarm(&name, tick, data));
+            if let Some(decision) = decide(alarm, tick, data) {
+                let reason_data = Some(decision.reason_data);
+                let transition =
+                    self.change_state(&name, decision.state, decision.reason, reason_data, tick);
+                transitions.extend(transition);
+            }
+            self.schedule.insert((next, name));
         }
         transitions.sort_by(|a, b| (a.timestamp, &a.alarm_name).cmp(&(b.timestamp, &b.alarm_name)));
         transitions
     }
+}
 
-    /// Evaluates alarm `name` at `tick`; a change of state if there is one.
-    fn evaluate_alarm(
-        &mut self,
-        name: &str,
-        tick: SimTime,
-        data: &dyn AlarmData,
-    ) -> Option<Transition> {
-        let alarm = self.alarms.get(name)?;
-        let prepared = &alarm.prepared;
-        let period = prepared.query.period();
-        let period_ms = u64::from(period) * 1000;
-        let end = window_end(tick, period);
-        let length = evaluation_range(prepared.config.evaluation_periods);
-        let start = SimTime::from_millis(
-            end.as_millis()
-                .saturating_sub(u64::from(length) * period_ms),
-        );
-        let mut points: Vec<Point> = (0..u64::from(length))
-            .map(|i| Point {
-                timestamp: start + SimDuration::from_millis(i * period_ms),
-                value: None,
-                sample_count: None,
-            })
-            .collect();
-        let datapoints =
-            data.prepared_datapoints(&prepared.query, prepared.store_query.as_ref(), start, end);
-        for datapoint in datapoints {
-            if datapoint.timestamp < start || datapoint.timestamp >= end {
-                continue;
-            }
-            let slot = (datapoint.timestamp.as_millis() - start.as_millis()) / period_ms;
-            if let Some(point) = usize::try_from(slot).ok().and_then(|s| points.get_mut(s))
-                && point.value.is_none()
-            {
-                point.value = Some(datapoint.value);
-                point.sample_count = datapoint.sample_count;
-            }
+/// Evaluates `alarm` at `tick`: the decision, put into words, if it changes the state.
+fn decide(alarm: &Alarm, tick: SimTime, data: &dyn AlarmData) -> Option<Decision> {
+    let prepared = &alarm.prepared;
+    let period = prepared.query.period();
+    let period_ms = u64::from(period) * 1000;
+    let end = window_end(tick, period);
+    let length = evaluation_range(prepared.config.evaluation_periods);
+    let start = SimTime::from_millis(
+        end.as_millis()
+            .saturating_sub(u64::from(length) * period_ms),
+    );
+    let mut points: Vec<Point> = (0..u64::from(length))
+        .map(|i| Point {
+            timestamp: start + SimDuration::from_millis(i * period_ms),
+            value: None,
+            sample_count: None,
+        })
+        .collect();
+    let datapoints =
+        data.prepared_datapoints(&prepared.query, prepared.store_query.as_ref(), start, end);
+    for datapoint in datapoints {
+        if datapoint.timestamp < start || datapoint.timestamp >= end {
+            continue;
         }
-        let judgement = judge(&prepared.config, &points).ok()?;
-        if judgement.state().is_none_or(|state| state == alarm.state) {
-            return None;
+        let slot = (datapoint.timestamp.as_millis() - start.as_millis()) / period_ms;
+        if let Some(point) = usize::try_from(slot).ok().and_then(|s| points.get_mut(s))
+            && point.value.is_none()
+        {
+            point.value = Some(datapoint.value);
+            point.sample_count = datapoint.sample_count;
         }
-        let decision = judgement.decision(&prepared.config, tick)?;
-        self.change_state(
-            name,
-            decision.state,
-            decision.reason,
-            Some(decision.reason_data),
-            tick,
-        )
     }
+    let judgement = judge(&prepared.config, &points).ok()?;
+    if judgement.state().is_none_or(|state| state == alarm.state) {
+        return None;
+    }
+    judgement.decision(&prepared.config, tick)
 }
 
 /// An alarm's query in the metric store's terms, through the same checks GetMetricData
