@@ -30,6 +30,11 @@ impl Clients {
     /// are the local cloud's dummy ones. The instance metadata service is never asked,
     /// neither for credentials nor for the region.
     pub async fn new(endpoint: &AwsArgs) -> Clients {
+        Clients::at(endpoint.endpoint.as_str(), &endpoint.region).await
+    }
+
+    /// Clients for the endpoint at `url` in `region` (credentials as [`Clients::new`]).
+    pub async fn at(url: &str, region: &str) -> Clients {
         let credentials = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
             SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
         } else if std::env::var_os("AWS_PROFILE").is_some() {
@@ -44,8 +49,8 @@ impl Clients {
             ))
         };
         let config = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(endpoint.region.clone()))
-            .endpoint_url(endpoint.endpoint.as_str().trim_end_matches('/'))
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(url.trim_end_matches('/'))
             .credentials_provider(credentials)
             .load()
             .await;

@@ -50,6 +50,85 @@ pub enum Command {
     /// alarms, rules) described by one TOML file, through the AWS SDKs, idempotently:
     /// the walkthrough's CloudFormation stack in spotlab's terms.
     Stack(StackArgs),
+    /// Run the reference walkthrough end to end on an embedded local cloud: the 5 req/s
+    /// service, the stack, the fleet at 4, 8 and 2 units, the alarm and both topics,
+    /// interruptions and drains; a live view, a verdict, a summary and an HTML report.
+    Demo(DemoArgs),
+    /// Run a scenario file: stack, service under test, fleet, steps and expectations;
+    /// exit status 0 only if every expectation held.
+    Run(RunArgs),
+    /// Step a fleet's capacity up until the alarm trips and report the highest request
+    /// rate the service sustains.
+    FindLimit(FindLimitArgs),
+}
+
+/// What `run`, `demo` and `find-limit` share.
+#[derive(Debug, clap::Args)]
+pub struct RunOptions {
+    /// Run against a running local cloud (`spotlab up`) instead of an embedded one.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Virtual seconds per real second of the embedded cloud [default: the scenario's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub time_scale: Option<u32>,
+    /// The run's directory (report, checkpoints, the embedded cloud's state)
+    /// [default: .spotlab/runs/NAME-TIME].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write the verdict as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Run spotlab's target at this many requests per second instead of the scenario's.
+    #[arg(long, value_name = "F")]
+    pub target_rate: Option<f64>,
+    /// Test this URL instead of the scenario's service.
+    #[arg(long, value_name = "URL")]
+    pub target_url: Option<String>,
+    /// Events and verdicts only, no status line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `spotlab demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Options.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// `spotlab run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario (TOML); see examples/reference-walkthrough.toml.
+    pub scenario: PathBuf,
+    /// Options.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// `spotlab find-limit`.
+#[derive(Debug, clap::Args)]
+pub struct FindLimitArgs {
+    /// The scenario whose stack, service and fleet to use (its steps are ignored)
+    /// [default: the built-in reference walkthrough].
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// First target capacity.
+    #[arg(long, default_value_t = 1)]
+    pub start: u32,
+    /// Capacity added per step.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub step: u32,
+    /// Highest target capacity tried.
+    #[arg(long, default_value_t = 32)]
+    pub max: u32,
+    /// How long each step holds once its capacity is fulfilled (virtual).
+    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    pub hold: SimDuration,
+    /// Options.
+    #[command(flatten)]
+    pub options: RunOptions,
 }
 
 /// `spotlab up`.

@@ -6,6 +6,7 @@ mod aws;
 mod cli;
 mod events;
 mod fault;
+mod run;
 mod simulate;
 mod stack;
 mod topics;
@@ -37,6 +38,9 @@ fn main() -> ExitCode {
         cli::Command::Topics(args) => topics::run(args),
         cli::Command::Fault(args) => fault::run(args),
         cli::Command::Stack(args) => stack::run(args),
+        cli::Command::Demo(args) => run::demo(args),
+        cli::Command::Run(args) => run::run(args),
+        cli::Command::FindLimit(args) => run::find_limit(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,9 +8,9 @@
 mod file;
 mod fleets;
 mod monitoring;
-mod network;
+pub mod network;
 mod placeholders;
-mod spec;
+pub mod spec;
 mod template;
 
 use std::collections::BTreeMap;
@@ -28,18 +28,45 @@ use spec::Stack;
 /// script needs from it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Outputs {
+pub struct Outputs {
     /// The stack's name.
-    stack_name: String,
+    pub stack_name: String,
     /// EC2's part: VPC, subnets, security group, launch template.
     #[serde(flatten)]
-    network: network::Network,
+    pub network: network::Network,
     /// Topic name to ARN.
-    topic_arns: BTreeMap<String, String>,
+    pub topic_arns: BTreeMap<String, String>,
     /// Alarm name to ARN.
-    alarm_arns: BTreeMap<String, String>,
+    pub alarm_arns: BTreeMap<String, String>,
     /// Rule name to ARN.
-    rule_arns: BTreeMap<String, String>,
+    pub rule_arns: BTreeMap<String, String>,
+}
+
+/// Parses and checks a stack file's text; `lookup` fills its placeholders (each must
+/// have a value).
+pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Stack> {
+    file::parse(text, lookup, Placeholders::Required)
+}
+
+/// Creates (or finds) everything the stack describes, through the SDKs.
+pub async fn apply(clients: &Clients, stack: &Stack) -> anyhow::Result<Outputs> {
+    let network = network::up(&clients.ec2, stack).await?;
+    let monitoring = monitoring::up(
+        &monitoring::Clients {
+            cloudwatch: &clients.cloudwatch,
+            sns: &clients.sns,
+            events: &clients.events,
+        },
+        stack,
+    )
+    .await?;
+    Ok(Outputs {
+        stack_name: stack.name.clone(),
+        network,
+        topic_arns: monitoring.topic_arns,
+        alarm_arns: monitoring.alarm_arns,
+        rule_arns: monitoring.rule_arns,
+    })
 }
 
 /// Runs the command.
@@ -60,26 +87,7 @@ async fn up(args: &StackFileArgs) -> anyhow::Result<()> {
     let stack = file::load(&args.file, Placeholders::Required)?;
     let clients = Clients::new(&args.aws).await;
     let context = || format!("stack {} at {}", stack.name, args.aws.endpoint);
-    let network = network::up(&clients.ec2, &stack)
-        .await
-        .with_context(context)?;
-    let monitoring = monitoring::up(
-        &monitoring::Clients {
-            cloudwatch: &clients.cloudwatch,
-            sns: &clients.sns,
-            events: &clients.events,
-        },
-        &stack,
-    )
-    .await
-    .with_context(context)?;
-    let outputs = Outputs {
-        stack_name: stack.name.clone(),
-        network,
-        topic_arns: monitoring.topic_arns,
-        alarm_arns: monitoring.alarm_arns,
-        rule_arns: monitoring.rule_arns,
-    };
+    let outputs = apply(&clients, &stack).await.with_context(context)?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &outputs)?;
     writeln!(out)?;
