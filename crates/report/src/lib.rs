@@ -66,3 +66,6 @@ pub mod testing {
         rgb(hex).map_or(0, |c| count_colour(pixels, channels, c, tolerance))
     }
 }
+
+#[cfg(test)]
+mod tests;

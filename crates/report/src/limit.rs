@@ -389,5 +389,5 @@ pub fn limit_summary(report: &LimitReport) -> String {
         opt(report.highest_clean_per_s, format::rate)
     );
     let _ = writeln!(out, "Verdict: {}", format::plain(&report.verdict));
-    out
+    text::trim_lines(&out)
 }

@@ -54,7 +54,14 @@ pub fn table(headers: &[(&str, Align)], rows: &[Vec<String>]) -> String {
         out.push('\n');
     };
     line(&mut headers.iter().map(|h| h.0));
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    // The last column holds free text (reasons) as often as not; a rule as long as the
+    // longest reason would wrap on a terminal, so it stops at 40 characters.
+    let last = widths.len().saturating_sub(1);
+    let rule: Vec<String> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| "-".repeat(if i == last { (*w).min(40) } else { *w }))
+        .collect();
     line(&mut rule.iter().map(String::as_str));
     for row in rows {
         line(&mut row.iter().map(String::as_str));
@@ -252,5 +259,15 @@ pub fn summary(report: &RunReport) -> String {
         report.expectations.len(),
     ));
     out.push('\n');
+    trim_lines(&out)
+}
+
+/// `text` without trailing spaces on any line (an empty field at a line's end).
+pub fn trim_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     out
 }
