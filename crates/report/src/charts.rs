@@ -151,10 +151,11 @@ pub fn requests(report: &RunReport) -> Figure {
         palette::SUCCESS_FILL,
         svg::band(&total, &success),
         palette::ERROR_FILL,
-        svg::polyline(&success),
-        palette::SUCCESS,
+        // The total's line first, so where nothing failed the success line covers it.
         svg::polyline(&total),
         palette::ERROR,
+        svg::polyline(&success),
+        palette::SUCCESS,
     );
     chart.push(&marks);
     let overlay = phase_marks(&chart, report);

@@ -83,16 +83,21 @@ pub enum Align {
 
 /// A table: `headers` with their alignment, then rows of already-escaped cells.
 pub fn table(headers: &[(&str, Align)], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table><thead><tr>");
-    for (h, align) in headers {
-        let class = if *align == Align::Number {
-            r#" class="num""#
-        } else {
-            ""
-        };
-        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    let mut out = String::from("<table>");
+    // A table of name-value pairs has no headings worth a row.
+    if headers.iter().any(|h| !h.0.is_empty()) {
+        out.push_str("<thead><tr>");
+        for (h, align) in headers {
+            let class = if *align == Align::Number {
+                r#" class="num""#
+            } else {
+                ""
+            };
+            let _ = write!(out, "<th{class}>{}</th>", escape(h));
+        }
+        out.push_str("</tr></thead>");
     }
-    out.push_str("</tr></thead><tbody>");
+    out.push_str("<tbody>");
     for row in rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
