@@ -167,34 +167,62 @@ pub fn requests(report: &RunReport) -> Figure {
     }
 }
 
-/// Dashed lines at each phase's start, labelled with its name.
+/// Dashed lines at each phase's start, labelled with its name where it fits: a name
+/// longer than its phase is wide is shortened with an ellipsis, and left out (the line
+/// keeps a hover title) when not even a few letters fit.
 fn phase_marks(chart: &Chart, report: &RunReport) -> String {
+    /// Roughly the width of one character of a phase label, in SVG units.
+    const CHAR_WIDTH: f64 = 7.5;
     let (left, top, right, bottom) = chart.plot;
+    let starts: Vec<f64> = report
+        .phases
+        .iter()
+        .map(|p| chart.x.map(p.start_s))
+        .collect();
     let mut out = String::new();
     for (i, phase) in report.phases.iter().enumerate() {
-        if !phase.start_s.is_finite() {
+        let x = starts[i];
+        if !(x.is_finite() && (left - 0.5..=right).contains(&x)) {
             continue;
         }
-        let x = chart.x.map(phase.start_s);
-        if !(left - 0.5..=right).contains(&x) {
-            continue;
-        }
-        if i > 0 {
+        let hover = format!(
+            "<title>{}: {} to {}</title>",
+            escape(&phase.name),
+            format::clock(phase.start_s),
+            format::clock(phase.end_s)
+        );
+        if x > left + 0.5 {
             let _ = write!(
                 out,
-                r#"<line x1="{x:.1}" y1="{top:.1}" x2="{x:.1}" y2="{bottom:.1}" stroke="{}" stroke-dasharray="4 3" stroke-width="1"/>"#,
+                r#"<line x1="{x:.1}" y1="{top:.1}" x2="{x:.1}" y2="{bottom:.1}" stroke="{}" stroke-dasharray="4 3" stroke-width="1">{hover}</line>"#,
                 palette::REFERENCE
             );
         }
+        let next = starts[i + 1..]
+            .iter()
+            .copied()
+            .find(|s| s.is_finite() && *s > x)
+            .unwrap_or(right)
+            .min(right);
+        let fits = ((next - x - 10.0) / CHAR_WIDTH).floor().max(0.0) as usize;
+        let name: String = if phase.name.chars().count() <= fits {
+            phase.name.clone()
+        } else if fits >= 4 {
+            phase
+                .name
+                .chars()
+                .take(fits - 1)
+                .chain(['\u{2026}'])
+                .collect()
+        } else {
+            continue;
+        };
         let _ = write!(
             out,
-            r#"<text x="{:.1}" y="{:.1}" class="phase">{}<title>{}: {} to {}</title></text>"#,
+            r#"<text x="{:.1}" y="{:.1}" class="phase">{}{hover}</text>"#,
             x + 5.0,
             top + 14.0,
-            escape(&phase.name),
-            escape(&phase.name),
-            format::clock(phase.start_s),
-            format::clock(phase.end_s),
+            escape(&name),
         );
     }
     out

@@ -352,3 +352,26 @@ fn sample_limit_summary() {
     "#]],
     );
 }
+
+#[test]
+fn phase_labels_shorten_to_fit_their_phase() {
+    let mut report = sample_run();
+    report.phases[0].name = "a rather long name for a short warm-up".to_owned();
+    report.phases[0].end_s = 20.0;
+    report.phases[1].start_s = 20.0;
+    report.phases[1].name = "overload of the service".to_owned();
+    let page = html(&report);
+    // Phase 0 is 20 s of 900 wide (about 20 units): no room for even a shortened label.
+    assert!(!page.contains("class=\"phase\">a rather"));
+    // Phase 1 is wide enough for its whole name.
+    assert!(page.contains(">overload of the service<title>"));
+    report.phases[1].end_s = 120.0;
+    report.phases[2].start_s = 120.0;
+    let page = html(&report);
+    assert!(
+        page.contains("overload of t\u{2026}<title>")
+            || page.contains("overload of\u{2026}<title>")
+            || page.contains("overload of \u{2026}<title>"),
+        "shortened"
+    );
+}
