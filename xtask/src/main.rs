@@ -64,6 +64,7 @@ fn architecture_invariants() -> Result<(), String> {
         "watch",
         "monitoring",
         "region",
+        "report",
     ] {
         let output = Command::new(env!("CARGO"))
             .args([
