@@ -133,7 +133,9 @@ fn overridden(mut scenario: Scenario, options: &RunOptions) -> anyhow::Result<Sc
     if let Some(rate) = options.target_rate {
         match &mut scenario.target {
             Target::Builtin { rate: r, .. } => *r = rate,
-            Target::Url(_) => bail!("--target-rate: the scenario tests a URL, not spotlab's target"),
+            Target::Url(_) => {
+                bail!("--target-rate: the scenario tests a URL, not spotlab's target")
+            }
         }
     }
     if let Some(url) = &options.target_url {
@@ -170,15 +172,17 @@ async fn start(
 ) -> anyhow::Result<(Cloud, Service)> {
     let cloud = match &options.endpoint {
         Some(endpoint) => Cloud::running(endpoint).await?,
-        None => {
-            Cloud::embedded(run_dir.join("cloud"), scenario.time_scale, scenario.seed).await?
-        }
+        None => Cloud::embedded(run_dir.join("cloud"), scenario.time_scale, scenario.seed).await?,
     };
     live.line(&format!(
         "local cloud at {} (time scale {}{})",
         cloud.endpoint,
         cloud.time_scale,
-        if cloud.is_embedded() { ", embedded" } else { "" }
+        if cloud.is_embedded() {
+            ", embedded"
+        } else {
+            ""
+        }
     ));
     let service = match &scenario.target {
         Target::Builtin { rate, burst } => {
@@ -278,7 +282,9 @@ async fn cleanup(session: &mut Session) {
     {
         return;
     }
-    session.live.line(&format!("cleaning up: deleting fleet {id}"));
+    session
+        .live
+        .line(&format!("cleaning up: deleting fleet {id}"));
     let _ = session
         .clients
         .ec2

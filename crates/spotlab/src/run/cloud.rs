@@ -60,7 +60,9 @@ impl Cloud {
         let http = reqwest::Client::new();
         let endpoint = endpoint.trim_end_matches('/').to_owned();
         let health = health(&http, &endpoint).await.with_context(|| {
-            format!("{endpoint} does not answer as a spotlab local cloud (is `spotlab up` running?)")
+            format!(
+                "{endpoint} does not answer as a spotlab local cloud (is `spotlab up` running?)"
+            )
         })?;
         Ok(Cloud {
             endpoint,
@@ -143,8 +145,8 @@ impl Service {
         log: &Path,
     ) -> anyhow::Result<Service> {
         let exe = std::env::current_exe().context("locating the spotlab binary")?;
-        let stderr = std::fs::File::create(log)
-            .with_context(|| format!("creating {}", log.display()))?;
+        let stderr =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let mut command = Command::new(exe);
         command
             .args(["target", "--listen", "127.0.0.1:0", "--threads", "1"])

@@ -99,13 +99,24 @@ pub async fn report(
             ))
         })
         .collect();
+    // Marked when the warning was published, when a topic carried it; else when the
+    // instance left the fleet.
+    let mut warned: BTreeMap<String, SimTime> = BTreeMap::new();
+    for topic in session.topics.keys() {
+        for message in session.messages(topic)? {
+            if let Some(id) = message.instance_id {
+                let at = warned.entry(id).or_insert(message.at);
+                *at = (*at).min(message.at);
+            }
+        }
+    }
     let interruptions = session
         .removed
         .iter()
         .filter_map(|(at, id)| {
             let instance = session.instances.all.get(id)?;
             instance.spot.then(|| Interruption {
-                t: secs(session, *at),
+                t: secs(session, warned.get(id).copied().unwrap_or(*at)),
                 instance_id: id.clone(),
                 pool: instance.pool(),
                 drained: Some(drained.get(id).copied().unwrap_or(false)),

@@ -69,7 +69,9 @@ impl Measured {
         };
         let any = |f: fn(&Expect) -> bool| wants.iter().any(f);
         if any(|w| matches!(w, Expect::ErrorRate(_) | Expect::SuccessRate(_))) {
-            m.counts = probe::counts(&session.clients, start, now, 1).await?.totals();
+            m.counts = probe::counts(&session.clients, start, now, 1)
+                .await?
+                .totals();
         }
         if any(|w| matches!(w, Expect::P50Ms(_) | Expect::P99Ms(_))) {
             m.percentiles = probe::percentiles(&session.clients, start, now).await?;
@@ -90,7 +92,10 @@ impl Measured {
                     topic.clone(),
                     (
                         in_phase.len() as u64,
-                        in_phase.iter().filter_map(|m| m.instance_id.clone()).collect(),
+                        in_phase
+                            .iter()
+                            .filter_map(|m| m.instance_id.clone())
+                            .collect(),
                     ),
                 );
             }
@@ -235,7 +240,11 @@ pub async fn cost(
         let hours = end.saturating_since(instance.launched).as_millis() as f64 / 3_600_000.0;
         on_demand += od * hours;
         spot += if instance.spot {
-            probe::cost(prices.get(&pool).map_or(&[], Vec::as_slice), instance.launched, end)
+            probe::cost(
+                prices.get(&pool).map_or(&[], Vec::as_slice),
+                instance.launched,
+                end,
+            )
         } else {
             od * hours
         };
@@ -324,13 +333,24 @@ pub fn judge(want: &Expect, m: &Measured, step: &str) -> Outcome {
         }
         Expect::SuccessRate(r) => {
             let rate = (m.phase_secs > 0.0).then(|| m.counts.0 as f64 / m.phase_secs);
-            judge_range(step, "successful requests per second", *r, rate, "/s", 1.0, 2)
+            judge_range(
+                step,
+                "successful requests per second",
+                *r,
+                rate,
+                "/s",
+                1.0,
+                2,
+            )
         }
         Expect::P50Ms(r) => judge_range(step, "p50 latency", *r, m.percentiles.0, " ms", 1.0, 1),
         Expect::P99Ms(r) => judge_range(step, "p99 latency", *r, m.percentiles.1, " ms", 1.0, 1),
-        Expect::Capacity(c) => {
-            judge_exact(step, "fulfilled capacity", format!("{c}"), format!("{}", m.capacity))
-        }
+        Expect::Capacity(c) => judge_exact(
+            step,
+            "fulfilled capacity",
+            format!("{c}"),
+            format!("{}", m.capacity),
+        ),
         Expect::Notifications { topic, count } => {
             let (got, named) = m.notifications.get(topic).cloned().unwrap_or_default();
             match count {
@@ -412,15 +432,7 @@ pub fn judge(want: &Expect, m: &Measured, step: &str) -> Outcome {
             n.to_string(),
             m.running.to_string(),
         ),
-        Expect::CostUsd(r) => judge_range(
-            step,
-            "cost (USD)",
-            *r,
-            m.cost.map(|c| c.0),
-            "",
-            1.0,
-            4,
-        ),
+        Expect::CostUsd(r) => judge_range(step, "cost (USD)", *r, m.cost.map(|c| c.0), "", 1.0, 4),
         Expect::CostPerThousand(r) => judge_range(
             step,
             "cost per 1,000 successful requests (USD)",
@@ -479,7 +491,10 @@ mod tests {
     #[test]
     fn no_data_fails_rather_than_passes() {
         let o = judge(
-            &Expect::P99Ms(Range { min: 0.0, max: 50.0 }),
+            &Expect::P99Ms(Range {
+                min: 0.0,
+                max: 50.0,
+            }),
             &Measured::default(),
             "s",
         );

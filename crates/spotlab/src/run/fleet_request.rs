@@ -10,9 +10,9 @@ use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, FleetExcessCapacityTerminationPolicy,
     FleetLaunchTemplateConfigRequest, FleetLaunchTemplateOverridesRequest,
     FleetLaunchTemplateSpecificationRequest, FleetOnDemandAllocationStrategy, FleetType,
-    InstanceType, OnDemandOptionsRequest, Placement, ResourceType,
-    SpotAllocationStrategy, SpotInstanceInterruptionBehavior, SpotOptionsRequest, Tag,
-    TagSpecification, TargetCapacitySpecificationRequest, TargetCapacityUnitType,
+    InstanceType, OnDemandOptionsRequest, Placement, ResourceType, SpotAllocationStrategy,
+    SpotInstanceInterruptionBehavior, SpotOptionsRequest, Tag, TagSpecification,
+    TargetCapacitySpecificationRequest, TargetCapacityUnitType,
 };
 use serde::Deserialize;
 
@@ -209,7 +209,9 @@ impl FleetRequest {
             call = call.spot_options(
                 SpotOptionsRequest::builder()
                     .set_allocation_strategy(
-                        s.allocation_strategy.as_deref().map(SpotAllocationStrategy::from),
+                        s.allocation_strategy
+                            .as_deref()
+                            .map(SpotAllocationStrategy::from),
                     )
                     .set_instance_interruption_behavior(
                         s.instance_interruption_behavior
@@ -241,13 +243,14 @@ impl FleetRequest {
         }
         for config in &self.launch_template_configs {
             let spec = &config.launch_template_specification;
-            let mut built = FleetLaunchTemplateConfigRequest::builder().launch_template_specification(
-                FleetLaunchTemplateSpecificationRequest::builder()
-                    .set_launch_template_id(spec.launch_template_id.clone())
-                    .set_launch_template_name(spec.launch_template_name.clone())
-                    .set_version(spec.version.clone())
-                    .build(),
-            );
+            let mut built = FleetLaunchTemplateConfigRequest::builder()
+                .launch_template_specification(
+                    FleetLaunchTemplateSpecificationRequest::builder()
+                        .set_launch_template_id(spec.launch_template_id.clone())
+                        .set_launch_template_name(spec.launch_template_name.clone())
+                        .set_version(spec.version.clone())
+                        .build(),
+                );
             for o in &config.overrides {
                 built = built.overrides(
                     FleetLaunchTemplateOverridesRequest::builder()
@@ -270,8 +273,8 @@ impl FleetRequest {
             call = call.launch_template_configs(built.build());
         }
         for spec in &self.tag_specifications {
-            let mut built =
-                TagSpecification::builder().resource_type(ResourceType::from(spec.resource_type.as_str()));
+            let mut built = TagSpecification::builder()
+                .resource_type(ResourceType::from(spec.resource_type.as_str()));
             for tag in &spec.tags {
                 built = built.tags(Tag::builder().key(&tag.key).value(&tag.value).build());
             }

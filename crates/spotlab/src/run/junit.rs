@@ -88,7 +88,10 @@ mod tests {
             },
         ];
         let xml = render("demo", &outcomes, Some("step 3 failed"), 1.5);
-        assert!(xml.contains("tests=\"3\" failures=\"1\" errors=\"1\""), "{xml}");
+        assert!(
+            xml.contains("tests=\"3\" failures=\"1\" errors=\"1\""),
+            "{xml}"
+        );
         assert!(xml.contains("expected ALARM &lt;&amp;&gt;"), "{xml}");
         assert!(xml.contains("<error message=\"step 3 failed\">"), "{xml}");
     }

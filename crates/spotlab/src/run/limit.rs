@@ -59,7 +59,10 @@ pub async fn find(scenario: Scenario, args: &FindLimitArgs, run_dir: &Path) -> a
     }
     out.flush()?;
     if limit.limit_per_s.is_none() {
-        anyhow::bail!("the alarm never tripped up to capacity {}: raise --max", args.max);
+        anyhow::bail!(
+            "the alarm never tripped up to capacity {}: raise --max",
+            args.max
+        );
     }
     Ok(())
 }
@@ -140,7 +143,9 @@ async fn climb(session: &mut Session, args: &FindLimitArgs) -> anyhow::Result<Li
         .iter()
         .filter(|s| s.alarm != "ALARM" && s.error_rate < threshold)
         .map(|s| s.offered_per_s)
-        .fold(None, |best: Option<f64>, r| Some(best.map_or(r, |b| b.max(r))));
+        .fold(None, |best: Option<f64>, r| {
+            Some(best.map_or(r, |b| b.max(r)))
+        });
     let limit = tripped.then(|| {
         steps
             .iter()

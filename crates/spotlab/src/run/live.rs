@@ -61,7 +61,11 @@ impl Status {
             self.success_per_s,
             self.error_per_s,
             self.error_rate * 100.0,
-            if self.alarm.is_empty() { "-" } else { &self.alarm },
+            if self.alarm.is_empty() {
+                "-"
+            } else {
+                &self.alarm
+            },
             self.interruptions,
         )
     }
@@ -145,9 +149,9 @@ impl Live {
         self.with(|inner| match &inner.bar {
             Some(bar) => bar.set_message(status.line()),
             None => {
-                let due = inner.last_plain.is_none_or(|last| {
-                    status.elapsed.as_millis() >= last.as_millis() + 30_000
-                });
+                let due = inner
+                    .last_plain
+                    .is_none_or(|last| status.elapsed.as_millis() >= last.as_millis() + 30_000);
                 if due && !inner.quiet {
                     inner.last_plain = Some(status.elapsed);
                     let _ = writeln!(std::io::stderr(), "  {}", status.line());

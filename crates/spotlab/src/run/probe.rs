@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{
-    HistoryItemType, Metric, MetricDataQuery, MetricStat, ScanBy,
-};
+use aws_sdk_cloudwatch::types::{HistoryItemType, Metric, MetricDataQuery, MetricStat, ScanBy};
 use simtime::{SimDuration, SimTime};
 
 use crate::aws::{Clients, Context as _, next_token};
@@ -163,20 +161,14 @@ pub async fn track(
                         .and_then(|p| p.availability_zone())
                         .unwrap_or_default()
                         .to_owned(),
-                    spot: i
-                        .instance_lifecycle()
-                        .is_some_and(|l| l.as_str() == "spot"),
+                    spot: i.instance_lifecycle().is_some_and(|l| l.as_str() == "spot"),
                     launched: i.launch_time().map_or(now, sim_time),
                     left: None,
                 },
             );
         }
     }
-    let left: Vec<String> = instances
-        .active
-        .difference(&active)
-        .cloned()
-        .collect();
+    let left: Vec<String> = instances.active.difference(&active).cloned().collect();
     for id in &left {
         if let Some(instance) = instances.all.get_mut(id) {
             instance.left = Some(now);

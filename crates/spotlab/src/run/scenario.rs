@@ -422,7 +422,9 @@ fn parse_step(step: StepFile) -> anyhow::Result<Step> {
     let timeout = || duration(step.timeout.as_deref(), "timeout", Some("15m"));
     let action = match step.action.as_str() {
         "create-fleet" => Action::CreateFleet,
-        "wait-fulfilled" => Action::WaitFulfilled { timeout: timeout()? },
+        "wait-fulfilled" => Action::WaitFulfilled {
+            timeout: timeout()?,
+        },
         "hold" => Action::Hold {
             duration: duration(step.duration.as_deref(), "duration", None)?,
         },
@@ -432,7 +434,9 @@ fn parse_step(step: StepFile) -> anyhow::Result<Step> {
                 .ok_or_else(|| anyhow::anyhow!("modify-capacity needs `capacity`"))?,
         },
         "interrupt" => Action::Interrupt { count: step.count },
-        "wait-replenished" => Action::WaitReplenished { timeout: timeout()? },
+        "wait-replenished" => Action::WaitReplenished {
+            timeout: timeout()?,
+        },
         "wait-alarm" => {
             let state = step
                 .state
@@ -448,7 +452,9 @@ fn parse_step(step: StepFile) -> anyhow::Result<Step> {
                 timeout: timeout()?,
             }
         }
-        "delete-fleet" => Action::DeleteFleet { timeout: timeout()? },
+        "delete-fleet" => Action::DeleteFleet {
+            timeout: timeout()?,
+        },
         other => bail!(
             "do = {other:?}: expected create-fleet, wait-fulfilled, hold, modify-capacity, \
              interrupt, wait-replenished, wait-alarm or delete-fleet"
@@ -504,9 +510,7 @@ fn expectations(file: ExpectFile) -> anyhow::Result<Vec<Expect>> {
     for n in file.notifications {
         let count = match &n.count {
             toml::Value::Integer(c) if *c >= 0 => NotificationCount::Exactly(c.unsigned_abs()),
-            toml::Value::String(s) if s == "per-interruption" => {
-                NotificationCount::PerInterruption
-            }
+            toml::Value::String(s) if s == "per-interruption" => NotificationCount::PerInterruption,
             other => bail!(
                 "expect.notifications.count = {other}: expected a number or \"per-interruption\""
             ),
@@ -599,7 +603,10 @@ expect = { alarm = "OK", error_rate = [0, 0.01], notifications = [{ topic = "a",
             s.steps[1].expect,
             vec![
                 Expect::Alarm("OK".into()),
-                Expect::ErrorRate(Range { min: 0.0, max: 0.01 }),
+                Expect::ErrorRate(Range {
+                    min: 0.0,
+                    max: 0.01
+                }),
                 Expect::Notifications {
                     topic: "a".into(),
                     count: NotificationCount::Exactly(0)
@@ -611,8 +618,14 @@ expect = { alarm = "OK", error_rate = [0, 0.01], notifications = [{ topic = "a",
     #[test]
     fn mistakes_are_reported_with_what_was_expected() {
         let cases = [
-            (MINIMAL.replace("do = \"hold\"", "do = \"sleep\""), "do = \"sleep\""),
-            (MINIMAL.replace("alarm = \"OK\"", "alarm = \"Ok\""), "expected one of OK"),
+            (
+                MINIMAL.replace("do = \"hold\"", "do = \"sleep\""),
+                "do = \"sleep\"",
+            ),
+            (
+                MINIMAL.replace("alarm = \"OK\"", "alarm = \"Ok\""),
+                "expected one of OK",
+            ),
             (MINIMAL.replace("[0, 0.01]", "[0.5, 0.1]"), "min <= max"),
             (MINIMAL.replace("rate = 5", "rate = -1"), "positive"),
             (

@@ -22,6 +22,11 @@ use crate::stack;
 /// How often the run looks at the cloud while it waits (real time).
 const POLL: Duration = Duration::from_millis(250);
 
+/// A wait that ran out of time.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WaitTimeout(String);
+
 /// A phase: consecutive steps under one name.
 #[derive(Clone, Debug)]
 pub struct PhaseRecord {
@@ -98,8 +103,12 @@ pub struct Session {
     pub phases: Vec<PhaseRecord>,
     /// Capacity samples.
     pub samples: Vec<Sample>,
-    /// Instances that left the fleet, when.
+    /// Instances that left the fleet while it was running (interrupted or scaled
+    /// in), when.
     pub removed: Vec<(SimTime, String)>,
+    /// Whether the fleet is being deleted (instances leaving then are not
+    /// interruptions).
+    pub deleting: bool,
     /// Every expectation checked, in order.
     pub outcomes: Vec<Outcome>,
     /// The fleet's last state.
@@ -161,10 +170,7 @@ impl Session {
                 .send()
                 .await
                 .doing(|| format!("Subscribe to {name}"))?;
-            topics.insert(
-                name.clone(),
-                Topic { file },
-            );
+            topics.insert(name.clone(), Topic { file });
         }
         let alarm = scenario
             .alarm
@@ -209,6 +215,7 @@ impl Session {
             phases: Vec::new(),
             samples: Vec::new(),
             removed: Vec::new(),
+            deleting: false,
             outcomes: Vec::new(),
             fleet: probe::FleetState::default(),
             live,
@@ -236,11 +243,31 @@ impl Session {
                     fulfilled: None,
                 });
             }
-            let label = format!("step {}/{total}: {}", index + 1, step.action);
+            let phase = self
+                .phases
+                .last()
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            let label = format!("{phase}, step {}/{total} ({})", index + 1, step.action);
             self.live.step(&label);
-            self.act(step)
-                .await
-                .with_context(|| format!("{label} failed"))?;
+            match self.act(step).await {
+                Ok(()) => {}
+                // A wait that runs out is a verdict, not a breakdown: it is recorded
+                // and the run goes on, so every later expectation is judged too.
+                Err(error) if error.is::<WaitTimeout>() => {
+                    let outcome = Outcome {
+                        step: label.clone(),
+                        what: format!("{}", step.action),
+                        expected: "done before the timeout".to_owned(),
+                        measured: "timed out".to_owned(),
+                        passed: false,
+                        message: Some(error.to_string()),
+                    };
+                    self.live.outcome(&outcome);
+                    self.outcomes.push(outcome);
+                }
+                Err(error) => return Err(error.context(format!("{label} failed"))),
+            }
             self.check(step, &label).await?;
         }
         let now = self.cloud.now().await?;
@@ -361,14 +388,19 @@ impl Session {
             }
             Action::WaitReplenished { timeout } => {
                 let before = self.removed.len();
-                self.wait(*timeout, "replacements for the interrupted instances", |s| {
-                    s.removed.len() > before
-                        && s.fleet.target > 0.0
-                        && s.fleet.fulfilled >= s.fleet.target
-                        && s.instances.active.iter().all(|id| {
-                            s.instances.all.get(id).is_some_and(|i| i.left.is_none())
-                        })
-                })
+                self.wait(
+                    *timeout,
+                    "replacements for the interrupted instances",
+                    |s| {
+                        s.removed.len() > before
+                            && s.fleet.target > 0.0
+                            && s.fleet.fulfilled >= s.fleet.target
+                            && s.instances
+                                .active
+                                .iter()
+                                .all(|id| s.instances.all.get(id).is_some_and(|i| i.left.is_none()))
+                    },
+                )
                 .await
             }
             Action::WaitAlarm { state, timeout } => {
@@ -398,6 +430,7 @@ impl Session {
                         error.error().and_then(|e| e.message())
                     );
                 }
+                self.deleting = true;
                 self.live.line(&format!("fleet {id} deleted"));
                 let ids: Vec<String> = self.instances.all.keys().cloned().collect();
                 let clients = self.clients.clone();
@@ -409,7 +442,10 @@ impl Session {
                         return Ok(());
                     }
                     if self.last_now >= deadline {
-                        bail!("{running} instance(s) still running {timeout} after DeleteFleets");
+                        return Err(WaitTimeout(format!(
+                            "{running} instance(s) still running {timeout} after DeleteFleets"
+                        ))
+                        .into());
                     }
                     tokio::time::sleep(POLL).await;
                 }
@@ -431,12 +467,11 @@ impl Session {
                 return Ok(());
             }
             if self.last_now >= deadline {
-                bail!(
+                return Err(WaitTimeout(format!(
                     "gave up waiting for {what} after {timeout} (fleet at {} of {}, alarm {})",
-                    self.fleet.fulfilled,
-                    self.fleet.target,
-                    self.alarm_state
-                );
+                    self.fleet.fulfilled, self.fleet.target, self.alarm_state
+                ))
+                .into());
             }
             tokio::time::sleep(POLL).await;
         }
@@ -452,8 +487,10 @@ impl Session {
         if let Some(id) = self.fleet_id.clone() {
             self.fleet = probe::fleet(&self.clients, &id).await?;
             let left = probe::track(&self.clients, &id, &mut self.instances, now).await?;
-            for instance in left {
-                self.removed.push((now, instance));
+            if !self.deleting {
+                for instance in left {
+                    self.removed.push((now, instance));
+                }
             }
             self.samples.push(Sample {
                 at: now,
@@ -469,7 +506,10 @@ impl Session {
             }
             self.alarm_state = state;
         }
-        if self.last_rates.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+        if self
+            .last_rates
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
             self.last_rates = Some(Instant::now());
             // The last 10 whole virtual seconds (the newest is still filling).
             let end = SimTime::from_millis(now.as_millis() / 1_000 * 1_000);
@@ -482,13 +522,21 @@ impl Session {
         let total = self.rates.0 + self.rates.1;
         self.live.update(&Status {
             elapsed: now.saturating_since(self.start),
-            phase: self.phases.last().map(|p| p.name.clone()).unwrap_or_default(),
+            phase: self
+                .phases
+                .last()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             target: self.fleet.target,
             fulfilled: self.fleet.fulfilled,
             by_pool,
             success_per_s: self.rates.0,
             error_per_s: self.rates.1,
-            error_rate: if total > 0.0 { self.rates.1 / total } else { 0.0 },
+            error_rate: if total > 0.0 {
+                self.rates.1 / total
+            } else {
+                0.0
+            },
             threshold: self.threshold,
             alarm: self.alarm_state.clone(),
             interruptions: self.removed.len(),
