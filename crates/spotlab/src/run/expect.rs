@@ -472,8 +472,10 @@ mod tests {
 
     #[test]
     fn notifications_per_interruption_name_each_instance_once() {
-        let mut m = Measured::default();
-        m.interrupted = ["i-1".to_owned(), "i-2".to_owned()].into();
+        let mut m = Measured {
+            interrupted: ["i-1".to_owned(), "i-2".to_owned()].into(),
+            ..Measured::default()
+        };
         let want = Expect::Notifications {
             topic: "t".into(),
             count: NotificationCount::PerInterruption,

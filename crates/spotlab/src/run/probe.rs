@@ -456,10 +456,10 @@ pub async fn spot_prices(
             .await
             .doing(|| format!("DescribeSpotPriceHistory {instance_type} {zone}"))?;
         for p in answer.spot_price_history() {
-            if let (Some(t), Some(price)) = (p.timestamp(), p.spot_price()) {
-                if let Ok(price) = price.parse::<f64>() {
-                    points.push((sim_time(t), price));
-                }
+            if let (Some(t), Some(price)) = (p.timestamp(), p.spot_price())
+                && let Ok(price) = price.parse::<f64>()
+            {
+                points.push((sim_time(t), price));
             }
         }
         token = next_token(answer.next_token());
