@@ -38,9 +38,15 @@ fn ci() -> Result<(), String> {
     // The AWS CLI conformance tests need the CLI from PyPI in a virtual environment;
     // with SPOTLAB_REQUIRE_AWS_CLI set, a missing one fails them instead of skipping.
     python_env()?;
+    // The dashboard test renders the page in headless Chromium; with
+    // SPOTLAB_REQUIRE_CHROMIUM set, a missing browser fails it instead of skipping.
+    browser_env()?;
     cargo_with(
         &["test", "--workspace", "--locked"],
-        &[("SPOTLAB_REQUIRE_AWS_CLI", "1")],
+        &[
+            ("SPOTLAB_REQUIRE_AWS_CLI", "1"),
+            ("SPOTLAB_REQUIRE_CHROMIUM", "1"),
+        ],
     )?;
     // Benchmarks must keep compiling even though CI does not time them. Only the bench
     // crate has benchmarks; naming it keeps every other crate's test-only dependencies
@@ -96,19 +102,29 @@ fn architecture_invariants() -> Result<(), String> {
 
 /// Makes the Python virtual environment of the AWS CLI tests (scripts/python-env.sh).
 fn python_env() -> Result<(), String> {
-    eprintln!("xtask: scripts/python-env.sh");
+    script("scripts/python-env.sh")
+}
+
+/// Installs the Chromium the dashboard test drives, if missing (scripts/browser-env.sh).
+fn browser_env() -> Result<(), String> {
+    script("scripts/browser-env.sh")
+}
+
+/// Runs one of the workspace's setup scripts with bash, its output discarded.
+fn script(path: &str) -> Result<(), String> {
+    eprintln!("xtask: {path}");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .ok_or("xtask lives inside the workspace")?;
     let status = Command::new("bash")
-        .arg(root.join("scripts/python-env.sh"))
+        .arg(root.join(path))
         .stdout(std::process::Stdio::null())
         .status()
-        .map_err(|e| format!("could not run scripts/python-env.sh: {e}"))?;
+        .map_err(|e| format!("could not run {path}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("scripts/python-env.sh failed ({status})"))
+        Err(format!("{path} failed ({status})"))
     }
 }
 

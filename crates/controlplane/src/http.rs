@@ -4,6 +4,9 @@
 //! - `POST /` (and `GET /?Action=...`): the EC2 query protocol. With required
 //!   credentials, requests must carry a valid SigV4 signature (`AuthFailure`
 //!   otherwise). State-changing calls answer once their command is durable.
+//! - `GET /` (without an `Action`): the live dashboard page; `GET /spotlab/v1/dashboard`
+//!   its snapshot as JSON, `GET /spotlab/v1/live` the same every second as Server-Sent
+//!   Events (see [`crate::dashboard`]).
 //! - `GET /spotlab/v1/health`: the cloud's clock and address.
 //! - `GET /spotlab/v1/events?after=N`: the event bus as JSON lines, after sequence
 //!   number N; `&follow=true` keeps the response open for new events, `&wait=SECS`
@@ -37,9 +40,9 @@ use region::{Command, RegionError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::monitoring_api;
 use crate::processes::instance_dir;
 use crate::shared::Shared;
+use crate::{dashboard, monitoring_api};
 
 /// The largest request body accepted (EC2's own limit is far lower for every call).
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -59,10 +62,12 @@ pub struct Endpoint {
 /// The endpoint's routes.
 pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
     axum::Router::new()
-        .route("/", post(aws_request).get(aws_request))
+        .route("/", post(aws_request).get(dashboard::root))
         // Smithy RPC v2 CBOR (aws-sdk-rust's CloudWatch): `/service/<S>/operation/<Op>`.
         .route("/service/{*operation}", post(aws_request))
         .route("/spotlab/v1/health", get(health))
+        .route("/spotlab/v1/dashboard", get(dashboard::snapshot))
+        .route("/spotlab/v1/live", get(dashboard::live))
         .route("/spotlab/v1/events", get(events))
         .route("/spotlab/v1/faults", post(fault))
         .route(agent_wire::REPORTS_PATH, post(reports))
@@ -110,7 +115,10 @@ fn request_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
-async fn aws_request(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+pub(crate) async fn aws_request(
+    State(endpoint): State<Arc<Endpoint>>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let id = request_id();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {

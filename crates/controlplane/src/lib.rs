@@ -7,12 +7,14 @@
 //! - `recover`: rebuilding the cloud from the journal, checked against its digests.
 //! - `shared`: the cloud behind one lock, the journal writer, the change channels.
 //! - `http`: the endpoint (EC2 query protocol, spotlab's API).
+//! - `dashboard`: the live dashboard page at `/`, its JSON snapshot and its event stream.
 //! - `imds`: per-instance metadata services with IMDSv2 sessions.
 //! - `processes` and `procscan`: the process supervisor, adoption and reaping.
 //!
 //! [`start`] brings it all up and returns a handle; the binary's `up` command and the
 //! tests use the same function.
 
+mod dashboard;
 mod deliveries;
 mod http;
 mod imds;

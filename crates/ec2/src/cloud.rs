@@ -143,6 +143,11 @@ impl Bus {
     pub fn last_seq(&self) -> u64 {
         self.next_seq
     }
+
+    /// The events kept, newest first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &BusEvent> {
+        self.events.iter().rev()
+    }
 }
 
 /// What changed since the shell last asked.
@@ -221,6 +226,12 @@ impl Cloud {
     /// The simulated region underneath (read-only).
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// The current Spot price of `pool`. A read like DescribeSpotPriceHistory: it only
+    /// brings the pool's price process up to now, which no later outcome depends on.
+    pub fn spot_price(&mut self, pool: market::Pool) -> market::Price {
+        self.world.spot_price(pool)
     }
 
     /// When something is next due (a boot, a notice's action, a price change...).

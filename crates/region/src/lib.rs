@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use simtime::SimTime;
 
+pub mod dashboard;
+
 pub use ec2;
 pub use monitoring;
 
@@ -188,6 +190,12 @@ impl Region {
     /// EC2 (read-only; changes go through [`Region::apply`]).
     pub fn ec2(&self) -> &Cloud {
         &self.ec2
+    }
+
+    /// The current Spot price of `pool` (see [`Cloud::spot_price`]: a read, though it
+    /// brings the pool's price process up to now).
+    pub fn spot_price(&mut self, pool: market::Pool) -> market::Price {
+        self.ec2.spot_price(pool)
     }
 
     /// The monitoring services (read-only).

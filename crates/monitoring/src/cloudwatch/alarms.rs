@@ -50,8 +50,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use simtime::{SimDuration, SimTime};
-use watch::alarm::AlarmState;
 use watch::alarm::format::cloudwatch_time;
+use watch::alarm::{AlarmState, ComparisonOperator};
 
 use crate::ApiError;
 use crate::cloudwatch::metrics;
@@ -226,6 +226,26 @@ pub const OPERATIONS: [(&str, bool); 8] = [
     ("PutMetricAlarm", true),
     ("SetAlarmState", true),
 ];
+
+/// What an alarm is and where it stands, for overviews (DescribeAlarms has it all).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmSummary<'a> {
+    /// `AlarmName`.
+    pub name: &'a str,
+    /// `StateValue`.
+    pub state: AlarmState,
+    /// `StateReason`.
+    pub reason: &'a str,
+    /// When the state value last changed.
+    pub state_transitioned: SimTime,
+    /// `Threshold`; `None` for anomaly-band alarms.
+    pub threshold: Option<f64>,
+    /// `ComparisonOperator`.
+    pub operator: ComparisonOperator,
+    /// `Namespace`, `MetricName` and statistic of a single-metric alarm; `None` for a
+    /// metric math alarm.
+    pub metric: Option<&'a MetricQuery>,
+}
 
 /// One stored alarm.
 #[derive(Clone, Debug)]
@@ -517,6 +537,22 @@ impl Alarms {
     /// The state of alarm `name`, if it exists.
     pub fn state(&self, name: &str) -> Option<AlarmState> {
         self.alarms.get(name).map(|alarm| alarm.state)
+    }
+
+    /// Every alarm in brief, by name.
+    pub fn summaries(&self) -> impl Iterator<Item = AlarmSummary<'_>> {
+        self.alarms.values().map(|alarm| AlarmSummary {
+            name: &alarm.definition.name,
+            state: alarm.state,
+            reason: &alarm.reason,
+            state_transitioned: alarm.state_transitioned,
+            threshold: alarm.definition.threshold,
+            operator: alarm.definition.operator,
+            metric: match &alarm.definition.target {
+                definition::Target::Metric(query) => Some(query),
+                definition::Target::Math { .. } => None,
+            },
+        })
     }
 
     /// Records how performing one of `transition`'s actions went (an `Action` history
