@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium, which the dashboard test drives headless
-# (crates/controlplane/tests/dashboard.rs), and prints its path.
+# Installs Debian's Chromium, which the browser tests drive headless (the dashboard in
+# crates/controlplane/tests/dashboard.rs, the reports' screenshots in
+# crates/report/tests/screenshot.rs and crates/spotlab/tests/demo.rs), and prints its
+# path.
 # Idempotent: does nothing when `chromium` is already on PATH. Needs root (or sudo)
 # and Debian's apt; exits non-zero with a message otherwise.
 set -euo pipefail
