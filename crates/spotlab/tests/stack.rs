@@ -296,7 +296,8 @@ async fn the_walkthrough_stack_up_twice_then_down_twice() {
     assert_eq!(
         String::from_utf8(user_data).expect("utf-8"),
         format!(
-            "#!/bin/sh\nexec spotlab agent --url \"{TARGET_URL}\" --report \"$AWS_ENDPOINT_URL\"\n"
+            // ${AGENT_ARGS:-} is unset here: nothing after the report endpoint.
+            "#!/bin/sh\nexec spotlab agent --url \"{TARGET_URL}\" --report \"$AWS_ENDPOINT_URL\" \n"
         )
     );
     let instance_tags = &data.tag_specifications()[0];
