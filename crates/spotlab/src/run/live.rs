@@ -96,9 +96,10 @@ impl Live {
         let bar = (std::io::stderr().is_terminal() && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
+                ProgressStyle::with_template("{spinner} [{bar:24}] {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
+            bar.set_length(1);
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
@@ -156,6 +157,16 @@ impl Live {
                     inner.last_plain = Some(status.elapsed);
                     let _ = writeln!(std::io::stderr(), "  {}", status.line());
                 }
+            }
+        });
+    }
+
+    /// How far the current wait has come: `done` of at most `total` virtual seconds.
+    pub fn progress(&self, done: u64, total: u64) {
+        self.with(|inner| {
+            if let Some(bar) = &inner.bar {
+                bar.set_length(total.max(1));
+                bar.set_position(done.min(total));
             }
         });
     }

@@ -340,11 +340,16 @@ impl Session {
                 .await
             }
             Action::Hold { duration } => {
-                let until = self.cloud.now().await? + *duration;
-                self.wait(*duration + SimDuration::from_mins(1), "the hold", |s| {
-                    s.last_now >= until
-                })
-                .await
+                let started = self.cloud.now().await?;
+                loop {
+                    self.look().await?;
+                    let held = self.last_now.saturating_since(started);
+                    self.live.progress(held.as_secs(), duration.as_secs());
+                    if held >= *duration {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
             }
             Action::ModifyCapacity { capacity } => {
                 let id = self.fleet_id()?;
@@ -460,12 +465,18 @@ impl Session {
         what: &str,
         done: impl Fn(&Session) -> bool,
     ) -> anyhow::Result<()> {
-        let deadline = self.cloud.now().await? + timeout;
+        let started = self.cloud.now().await?;
+        let deadline = started + timeout;
         loop {
             self.look().await?;
             if done(self) {
+                self.live.progress(1, 1);
                 return Ok(());
             }
+            self.live.progress(
+                self.last_now.saturating_since(started).as_secs(),
+                timeout.as_secs(),
+            );
             if self.last_now >= deadline {
                 return Err(WaitTimeout(format!(
                     "gave up waiting for {what} after {timeout} (fleet at {} of {}, alarm {})",
