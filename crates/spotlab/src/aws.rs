@@ -33,6 +33,29 @@ impl Clients {
         Clients::at(endpoint.endpoint.as_str(), &endpoint.region).await
     }
 
+    /// Clients for AWS itself: region and credentials from the standard chain
+    /// (environment, `profile`, shared files; never the instance metadata service's
+    /// region unless the chain finds nothing else), no endpoint override.
+    pub async fn aws(region: Option<&str>, profile: Option<&str>) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_owned()));
+        }
+        Clients::from_config(&loader.load().await)
+    }
+
+    fn from_config(config: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            ec2: aws_sdk_ec2::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
+        }
+    }
+
     /// Clients for the endpoint at `url` in `region` (credentials as [`Clients::new`]).
     pub async fn at(url: &str, region: &str) -> Clients {
         let credentials = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
@@ -54,12 +77,7 @@ impl Clients {
             .credentials_provider(credentials)
             .load()
             .await;
-        Clients {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            events: aws_sdk_eventbridge::Client::new(&config),
-        }
+        Clients::from_config(&config)
     }
 }
 

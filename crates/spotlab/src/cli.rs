@@ -60,6 +60,138 @@ pub enum Command {
     /// Step a fleet's capacity up until the alarm trips and report the highest request
     /// rate the service sustains.
     FindLimit(FindLimitArgs),
+    /// EC2 Fleet's calls shaped like the AWS CLI's, on the local cloud or (with --aws)
+    /// on AWS: create-fleet, modify-fleet, describe-fleets, describe-fleet-instances,
+    /// describe-fleet-history, delete-fleets, describe-instances,
+    /// describe-spot-price-history.
+    Ec2(Ec2Args),
+}
+
+/// `spotlab ec2`.
+#[derive(Debug, clap::Args)]
+pub struct Ec2Args {
+    /// The call.
+    #[command(subcommand)]
+    pub call: Ec2Call,
+    /// The endpoint (ignored with --aws).
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://127.0.0.1:4747"
+    )]
+    pub endpoint_url: String,
+    /// Send the calls to AWS itself (credentials and region from the standard chain:
+    /// environment, --profile, shared files).
+    #[arg(long, global = true)]
+    pub aws: bool,
+    /// The region [default: the chain's, else us-east-1].
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// A profile of the shared credentials and config files (with --aws).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// How to print the answer.
+    #[arg(long, global = true, value_enum, default_value_t = Ec2Output::Json)]
+    pub output: Ec2Output,
+}
+
+/// The AWS CLI's output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Ec2Output {
+    /// JSON, as the service's members.
+    Json,
+    /// Tab-separated lines.
+    Text,
+    /// Tables.
+    Table,
+}
+
+/// One EC2 call.
+#[derive(Debug, Subcommand)]
+pub enum Ec2Call {
+    /// CreateFleet from a request in the AWS CLI's JSON.
+    CreateFleet {
+        /// `file://request.json` (or a path, or `-` for standard input).
+        #[arg(long)]
+        cli_input_json: String,
+    },
+    /// ModifyFleet's total target capacity.
+    ModifyFleet {
+        /// The fleet.
+        #[arg(long)]
+        fleet_id: String,
+        /// The new total target capacity (the AWS CLI's
+        /// `--target-capacity-specification TotalTargetCapacity=N`).
+        #[arg(long = "target-capacity-specification", value_parser = parse_total_capacity)]
+        total_target_capacity: i32,
+    },
+    /// DescribeFleets.
+    DescribeFleets {
+        /// Only these fleets.
+        #[arg(long, num_args = 1..)]
+        fleet_ids: Vec<String>,
+    },
+    /// DescribeFleetInstances (the fleet's active instances).
+    DescribeFleetInstances {
+        /// The fleet.
+        #[arg(long)]
+        fleet_id: String,
+    },
+    /// DescribeFleetHistory.
+    DescribeFleetHistory {
+        /// The fleet.
+        #[arg(long)]
+        fleet_id: String,
+        /// From when (e.g. 2026-01-01T00:00:00Z).
+        #[arg(long)]
+        start_time: String,
+    },
+    /// DeleteFleets.
+    DeleteFleets {
+        /// The fleets.
+        #[arg(long, num_args = 1.., required = true)]
+        fleet_ids: Vec<String>,
+        /// Terminate their instances (the default).
+        #[arg(long, conflicts_with = "no_terminate_instances")]
+        terminate_instances: bool,
+        /// Leave their instances running.
+        #[arg(long)]
+        no_terminate_instances: bool,
+    },
+    /// DescribeInstances.
+    DescribeInstances {
+        /// Only these instances.
+        #[arg(long, num_args = 1..)]
+        instance_ids: Vec<String>,
+        /// `Name=NAME,Values=V1,V2`; repeat for several.
+        #[arg(long, num_args = 1..)]
+        filters: Vec<String>,
+    },
+    /// DescribeSpotPriceHistory.
+    DescribeSpotPriceHistory {
+        /// Instance types.
+        #[arg(long, num_args = 1..)]
+        instance_types: Vec<String>,
+        /// One zone.
+        #[arg(long)]
+        availability_zone: Option<String>,
+        /// e.g. `Linux/UNIX`.
+        #[arg(long, num_args = 1..)]
+        product_descriptions: Vec<String>,
+        /// At most this many prices.
+        #[arg(long)]
+        max_items: Option<usize>,
+    },
+}
+
+fn parse_total_capacity(text: &str) -> Result<i32, String> {
+    text.strip_prefix("TotalTargetCapacity=")
+        .unwrap_or(text)
+        .parse::<i32>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| format!("{text:?}: expected TotalTargetCapacity=N"))
 }
 
 /// What `run`, `demo` and `find-limit` share.

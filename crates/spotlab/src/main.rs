@@ -4,6 +4,7 @@
 mod alarms;
 mod aws;
 mod cli;
+mod ec2;
 mod events;
 mod fault;
 mod run;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         cli::Command::Demo(args) => run::demo(args),
         cli::Command::Run(args) => run::run(args),
         cli::Command::FindLimit(args) => run::find_limit(args),
+        cli::Command::Ec2(args) => ec2::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

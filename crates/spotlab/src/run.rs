@@ -28,6 +28,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 
+pub use fleet_request::FleetRequest;
+
 use crate::cli::{DemoArgs, FindLimitArgs, RunArgs, RunOptions};
 use cloud::{Cloud, Service};
 use live::Live;
