@@ -77,7 +77,45 @@ impl Clients {
             .credentials_provider(credentials)
             .load()
             .await;
-        Clients::from_config(&config)
+        // AWS's service-specific endpoint variables win over the one endpoint, as in
+        // the AWS CLI: e.g. CloudWatch on the local cloud and the rest on moto, whose
+        // CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR.
+        let own = |service: &str| {
+            std::env::var(format!("AWS_ENDPOINT_URL_{service}"))
+                .ok()
+                .filter(|u| !u.is_empty())
+                .map(|u| u.trim_end_matches('/').to_owned())
+        };
+        let mut clients = Clients::from_config(&config);
+        if let Some(url) = own("EC2") {
+            clients.ec2 = aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
+        if let Some(url) = own("CLOUDWATCH") {
+            clients.cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
+        if let Some(url) = own("SNS") {
+            clients.sns = aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
+        if let Some(url) = own("EVENTBRIDGE") {
+            clients.events = aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
+        clients
     }
 }
 
