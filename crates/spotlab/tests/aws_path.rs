@@ -13,6 +13,9 @@
 //! (`ec2 create-fleet --cli-input-json file://...`), the describe calls in JSON, text
 //! and table output, delete-fleets, then `stack down` leaves nothing running.
 
+// Helpers here are not #[test] functions, where clippy allows unwrap already.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::net::TcpListener;
@@ -161,7 +164,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let stack_file = examples.join("walkthrough-stack.toml");
     let stack_file = stack_file.to_str().unwrap();
 
-    let outputs = json("stack up", &spotlab(&url, &["stack", "up", stack_file]));
+    let outputs = json("stack up", &spotlab(url, &["stack", "up", stack_file]));
     let template = outputs["LaunchTemplate"]["LaunchTemplateId"]
         .as_str()
         .expect("a launch template id");
@@ -182,7 +185,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let created = json(
         "create-fleet",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "create-fleet",
@@ -198,7 +201,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     loop {
         let described = json(
             "describe-fleets",
-            &spotlab(&url, &["ec2", "describe-fleets", "--fleet-ids", &fleet]),
+            &spotlab(url, &["ec2", "describe-fleets", "--fleet-ids", &fleet]),
         );
         let f = &described["Fleets"][0];
         if f["FulfilledCapacity"].as_f64() == Some(4.0) {
@@ -212,7 +215,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let text = stdout(
         "describe-fleets --output text",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "describe-fleets",
@@ -235,7 +238,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let instances = json(
         "describe-fleet-instances",
         &spotlab(
-            &url,
+            url,
             &["ec2", "describe-fleet-instances", "--fleet-id", &fleet],
         ),
     );
@@ -250,7 +253,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let table = stdout(
         "describe-instances --output table",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "describe-instances",
@@ -268,7 +271,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let prices = json(
         "describe-spot-price-history",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "describe-spot-price-history",
@@ -289,7 +292,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         let history = json(
             "describe-fleet-history",
             &spotlab(
-                &url,
+                url,
                 &[
                     "ec2",
                     "describe-fleet-history",
@@ -305,7 +308,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         let modified = json(
             "modify-fleet",
             &spotlab(
-                &url,
+                url,
                 &[
                     "ec2",
                     "modify-fleet",
@@ -322,7 +325,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let deleted = json(
         "delete-fleets",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "delete-fleets",
@@ -340,7 +343,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     // A bad request names what is wrong.
     std::fs::write(&request_file, r#"{"Bogus": 1}"#).unwrap();
     let bad = spotlab(
-        &url,
+        url,
         &[
             "ec2",
             "create-fleet",
@@ -355,11 +358,11 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         String::from_utf8_lossy(&bad.stderr)
     );
 
-    stdout("stack down", &spotlab(&url, &["stack", "down", stack_file]));
+    stdout("stack down", &spotlab(url, &["stack", "down", stack_file]));
     let left = json(
         "describe-instances",
         &spotlab(
-            &url,
+            url,
             &[
                 "ec2",
                 "describe-instances",
