@@ -219,6 +219,14 @@ pub struct RunOptions {
     /// Events and verdicts only, no status line.
     #[arg(long)]
     pub quiet: bool,
+    /// Refuse any capacity that could need more instances than this (every unit
+    /// filled by the smallest instance type of the request).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_instances: u64,
+    /// Refuse any capacity that could cost more than this many USD an hour (every
+    /// instance at the highest price the request may pay).
+    #[arg(long, value_name = "USD", default_value_t = 10.0)]
+    pub max_hourly_usd: f64,
 }
 
 /// `spotlab demo`.

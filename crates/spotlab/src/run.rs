@@ -129,6 +129,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn overridden(mut scenario: Scenario, options: &RunOptions) -> anyhow::Result<Scenario> {
+    scenario.limits = scenario::Limits {
+        max_instances: options.max_instances,
+        max_hourly_usd: options.max_hourly_usd,
+    };
     if let Some(scale) = options.time_scale {
         scenario.time_scale = scale;
     }

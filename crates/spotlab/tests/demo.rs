@@ -228,3 +228,24 @@ fn find_limit_finds_the_reference_targets_five_per_second() {
     assert!((4.5..=5.5).contains(&limit), "limit {limit}\n{stdout}");
     assert!(dir.path().join("run/limit.html").is_file());
 }
+
+#[test]
+fn the_run_refuses_a_capacity_beyond_its_guardrails_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = spotlab(
+        dir.path(),
+        &["demo", "--quiet", "--out", "run", "--max-instances", "6"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stderr.contains(
+            "refusing capacity 8: it could need 8 instances, more than --max-instances 6"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the run did not finish"), "{stderr}");
+    // The 4-unit phase ran and was judged; the fleet was deleted on the way out.
+    assert!(stderr.contains("cleaning up: deleting fleet"), "{stderr}");
+    assert!(dir.path().join("run/report.html").is_file());
+}

@@ -145,8 +145,7 @@ impl FleetRequest {
     }
 
     /// The target capacity asked for.
-    #[cfg(test)]
-    pub fn total_target_capacity(&self) -> i32 {
+    pub fn target_capacity(&self) -> i32 {
         self.target_capacity_specification.total_target_capacity
     }
 
@@ -171,6 +170,44 @@ impl FleetRequest {
                     .map(|t| (t, o.weighted_capacity.unwrap_or(1.0)))
             })
             .collect()
+    }
+
+    /// The most instances and the most USD per hour the fleet can cost at `capacity`:
+    /// every unit filled by the override with the smallest weight, each instance at the
+    /// highest price any override may pay (its MaxPrice, else the type's On-Demand
+    /// price, which a Spot price never exceeds). `on_demand` prices a type.
+    pub fn worst_case(
+        &self,
+        capacity: u32,
+        on_demand: &dyn Fn(&str) -> Option<f64>,
+    ) -> anyhow::Result<(u64, f64)> {
+        let overrides: Vec<&Override> = self
+            .launch_template_configs
+            .iter()
+            .flat_map(|c| &c.overrides)
+            .collect();
+        if overrides.is_empty() {
+            bail!("the fleet request has no overrides, so its instance types are unknown");
+        }
+        let mut smallest = f64::INFINITY;
+        let mut dearest: f64 = 0.0;
+        for o in &overrides {
+            let weight = o.weighted_capacity.unwrap_or(1.0);
+            if weight > 0.0 {
+                smallest = smallest.min(weight);
+            }
+            let kind = o.instance_type.as_deref().unwrap_or_default();
+            let price = match (&o.max_price, on_demand(kind)) {
+                (Some(max), _) => max
+                    .parse::<f64>()
+                    .with_context(|| format!("MaxPrice {max:?} is not a number"))?,
+                (None, Some(price)) => price,
+                (None, None) => bail!("no On-Demand price is known for {kind:?}"),
+            };
+            dearest = dearest.max(price);
+        }
+        let instances = (f64::from(capacity) / smallest).ceil() as u64;
+        Ok((instances, instances as f64 * dearest))
     }
 
     /// Fills CreateFleet's input.
@@ -302,11 +339,26 @@ mod tests {
     #[test]
     fn the_reference_fleet_parses_with_its_weights() {
         let request = FleetRequest::parse(FLEET, &lookup).unwrap();
-        assert_eq!(request.total_target_capacity(), 4);
+        assert_eq!(request.target_capacity(), 4);
         let weights = request.weights();
         assert_eq!(weights.get("t2.small"), Some(&1.0));
         assert_eq!(weights.get("c5.large"), Some(&2.0));
         assert_eq!(weights.get("c5.xlarge"), Some(&4.0));
+    }
+
+    #[test]
+    fn the_worst_case_fills_with_the_smallest_weight_at_the_dearest_price() {
+        let request = FleetRequest::parse(FLEET, &lookup).unwrap();
+        let price = |t: &str| match t {
+            "t2.small" => Some(0.023),
+            "c5.large" => Some(0.085),
+            "c5.xlarge" => Some(0.17),
+            _ => None,
+        };
+        let (instances, hourly) = request.worst_case(8, &price).unwrap();
+        assert_eq!(instances, 8);
+        assert!((hourly - 8.0 * 0.17).abs() < 1e-9);
+        assert!(request.worst_case(8, &|_| None).is_err());
     }
 
     #[test]

@@ -62,6 +62,17 @@ pub struct Scenario {
     pub alarm: Option<String>,
     /// Steps in order.
     pub steps: Vec<Step>,
+    /// Guardrails: the most instances and USD per hour a capacity may need.
+    pub limits: Limits,
+}
+
+/// What a run refuses to exceed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// Instances at once.
+    pub max_instances: u64,
+    /// USD per hour.
+    pub max_hourly_usd: f64,
 }
 
 /// The service under test.
@@ -366,6 +377,10 @@ pub fn parse(text: &str, files: &dyn Files) -> anyhow::Result<Scenario> {
         agent_args,
         alarm: file.alarm,
         steps,
+        limits: Limits {
+            max_instances: 64,
+            max_hourly_usd: 10.0,
+        },
     })
 }
 

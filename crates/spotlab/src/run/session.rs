@@ -315,6 +315,8 @@ impl Session {
     pub async fn act(&mut self, step: &Step) -> anyhow::Result<()> {
         match &step.action {
             Action::CreateFleet => {
+                let capacity = u32::try_from(self.request.target_capacity()).unwrap_or(0);
+                self.guard(capacity)?;
                 let answer = self
                     .request
                     .apply(self.clients.ec2.create_fleet())
@@ -353,6 +355,7 @@ impl Session {
             }
             Action::ModifyCapacity { capacity } => {
                 let id = self.fleet_id()?;
+                self.guard(*capacity)?;
                 let capacity = i32::try_from(*capacity).context("capacity too large")?;
                 self.clients
                     .ec2
@@ -456,6 +459,27 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Refuses a capacity that could exceed the run's limits.
+    fn guard(&self, capacity: u32) -> anyhow::Result<()> {
+        let limits = self.scenario.limits;
+        let (instances, hourly) = self.request.worst_case(capacity, &probe::on_demand)?;
+        if instances > limits.max_instances {
+            bail!(
+                "refusing capacity {capacity}: it could need {instances} instances, more than \
+                 --max-instances {}",
+                limits.max_instances
+            );
+        }
+        if hourly > limits.max_hourly_usd {
+            bail!(
+                "refusing capacity {capacity}: it could cost ${hourly:.2} an hour, more than \
+                 --max-hourly-usd {}",
+                limits.max_hourly_usd
+            );
+        }
+        Ok(())
     }
 
     /// Polls until `done` holds or `timeout` (virtual) passes.
