@@ -30,6 +30,9 @@ impl Clients {
     /// are the local cloud's dummy ones. The instance metadata service is never asked,
     /// neither for credentials nor for the region.
     pub async fn new(endpoint: &AwsArgs) -> Clients {
+        if endpoint.aws {
+            return Clients::aws(Some(&endpoint.region), None).await;
+        }
         Clients::at(endpoint.endpoint.as_str(), &endpoint.region).await
     }
 

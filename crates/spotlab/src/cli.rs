@@ -407,6 +407,21 @@ pub struct AwsArgs {
     /// The region.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// Send the calls to AWS itself (credentials from the standard chain; --endpoint
+    /// is ignored).
+    #[arg(long)]
+    pub aws: bool,
+}
+
+impl AwsArgs {
+    /// Where the calls go, for messages: `AWS (REGION)` or the endpoint.
+    pub fn target(&self) -> String {
+        if self.aws {
+            format!("AWS ({})", self.region)
+        } else {
+            self.endpoint.to_string()
+        }
+    }
 }
 
 fn parse_endpoint(text: &str) -> Result<url::Url, String> {

@@ -86,7 +86,7 @@ pub fn run(args: StackArgs) -> anyhow::Result<()> {
 async fn up(args: &StackFileArgs) -> anyhow::Result<()> {
     let stack = file::load(&args.file, Placeholders::Required)?;
     let clients = Clients::new(&args.aws).await;
-    let context = || format!("stack {} at {}", stack.name, args.aws.endpoint);
+    let context = || format!("stack {} at {}", stack.name, args.aws.target());
     let outputs = apply(&clients, &stack).await.with_context(context)?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &outputs)?;
@@ -98,7 +98,7 @@ async fn up(args: &StackFileArgs) -> anyhow::Result<()> {
 async fn down(args: &StackFileArgs) -> anyhow::Result<()> {
     let stack = file::load(&args.file, Placeholders::Lenient)?;
     let clients = Clients::new(&args.aws).await;
-    let context = || format!("stack {} at {}", stack.name, args.aws.endpoint);
+    let context = || format!("stack {} at {}", stack.name, args.aws.target());
     fleets::stop(&clients.ec2, &stack, args.wait)
         .await
         .with_context(context)?;

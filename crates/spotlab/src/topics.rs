@@ -53,7 +53,7 @@ pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let clients = Clients::new(&args.aws).await;
-        let source = args.aws.endpoint.to_string();
+        let source = args.aws.target();
         let show = Show {
             title: "spotlab topics",
             source: &source,
