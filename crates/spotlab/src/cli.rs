@@ -495,6 +495,25 @@ pub enum StackAction {
     /// rules, alarms, subscriptions and topics, the launch template, security group,
     /// subnets and VPC. Nothing to delete is not an error.
     Down(StackFileArgs),
+    /// Without the file: find every stack by its EC2 tag (`spotlab:stack`) and delete
+    /// its fleets and instances first, then its launch templates, security groups,
+    /// subnets and VPC. Topics, alarms and rules carry no such tag: `down FILE`
+    /// deletes those.
+    Cleanup(CleanupArgs),
+}
+
+/// `spotlab stack cleanup`.
+#[derive(Debug, clap::Args)]
+pub struct CleanupArgs {
+    /// Only this stack [default: every stack found].
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Where to look.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// How long to wait for the fleets' instances to terminate (real time).
+    #[arg(long, default_value = "10m", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
 }
 
 /// The stack file and where to apply it.

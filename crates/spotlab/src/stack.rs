@@ -20,7 +20,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::aws::Clients;
-use crate::cli::{StackAction, StackArgs, StackFileArgs};
+use crate::cli::{CleanupArgs, StackAction, StackArgs, StackFileArgs};
 use placeholders::Placeholders;
 use spec::Stack;
 
@@ -79,6 +79,7 @@ pub fn run(args: StackArgs) -> anyhow::Result<()> {
         match args.action {
             StackAction::Up(args) => up(&args).await,
             StackAction::Down(args) => down(&args).await,
+            StackAction::Cleanup(args) => cleanup(&args).await,
         }
     })
 }
@@ -116,6 +117,37 @@ async fn down(args: &StackFileArgs) -> anyhow::Result<()> {
         .await
         .with_context(context)?;
     note(&stack, "down: nothing of the stack is left");
+    Ok(())
+}
+
+/// Every stack's EC2 part, found by tag: fleets and instances first, then the
+/// network and templates.
+async fn cleanup(args: &CleanupArgs) -> anyhow::Result<()> {
+    let clients = Clients::new(&args.aws).await;
+    let names = match &args.stack {
+        Some(name) => vec![name.clone()],
+        None => network::stack_names(&clients.ec2).await?,
+    };
+    if names.is_empty() {
+        eprintln!(
+            "spotlab stack cleanup: no stack found at {}",
+            args.aws.target()
+        );
+    }
+    for name in names {
+        let stack = Stack::named(&name);
+        let context = || format!("cleaning up stack {name} at {}", args.aws.target());
+        fleets::stop(&clients.ec2, &stack, args.wait)
+            .await
+            .with_context(context)?;
+        network::down(&clients.ec2, &stack)
+            .await
+            .with_context(context)?;
+        note(
+            &stack,
+            "cleaned up: no fleet, instance, template or network of the stack is left",
+        );
+    }
     Ok(())
 }
 

@@ -174,13 +174,13 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    let request = std::fs::read_to_string(examples.join("reference-fleet.json"))
+    let request: String = std::fs::read_to_string(examples.join("reference-fleet.json"))
         .unwrap()
         .replace("${LAUNCH_TEMPLATE_ID}", template)
         .replace("${SUBNET_ID_1}", subnets[0])
         .replace("${SUBNET_ID_2}", subnets[1]);
     let request_file = dir.join("create_fleet.json");
-    std::fs::write(&request_file, request).unwrap();
+    std::fs::write(&request_file, &request).unwrap();
 
     let created = json(
         "create-fleet",
@@ -358,7 +358,44 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         String::from_utf8_lossy(&bad.stderr)
     );
 
+    // A second fleet left running: cleanup finds the stack by its tag and deletes
+    // the fleet (and its instances) first, then the network.
+    std::fs::write(&request_file, &request).unwrap();
+    let second = json(
+        "create-fleet",
+        &spotlab(
+            url,
+            &[
+                "ec2",
+                "create-fleet",
+                "--cli-input-json",
+                &format!("file://{}", request_file.display()),
+            ],
+        ),
+    );
+    let second = second["FleetId"].as_str().unwrap().to_owned();
+    let cleaned = spotlab(url, &["stack", "cleanup", "--wait", "60s"]);
+    stdout("stack cleanup", &cleaned);
+    let said = String::from_utf8_lossy(&cleaned.stderr);
+    assert!(
+        said.contains("ReInvent-EC2SpotTestDev: cleaned up"),
+        "{said}"
+    );
+    let fleets = json(
+        "describe-fleets",
+        &spotlab(url, &["ec2", "describe-fleets", "--fleet-ids", &second]),
+    );
+    assert!(
+        fleets["Fleets"][0]["FleetState"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("deleted")),
+        "{fleets}"
+    );
     stdout("stack down", &spotlab(url, &["stack", "down", stack_file]));
+    let again = spotlab(url, &["stack", "cleanup"]);
+    stdout("stack cleanup again", &again);
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("no stack found"), "{said}");
     let left = json(
         "describe-instances",
         &spotlab(

@@ -340,6 +340,50 @@ async fn security_group(
 
 /// Deletes the stack's launch templates, security groups, subnets and VPCs, in that
 /// order (whatever the file says now: they are found by their tag).
+/// The names of the stacks whose EC2 resources carry their tag.
+pub async fn stack_names(ec2: &Client) -> anyhow::Result<Vec<String>> {
+    let key = filter("tag-key", &[STACK_TAG]);
+    let mut names = std::collections::BTreeSet::new();
+    let mut add = |tags: &[Tag]| {
+        for tag in tags {
+            if tag.key() == Some(STACK_TAG)
+                && let Some(value) = tag.value()
+            {
+                names.insert(value.to_owned());
+            }
+        }
+    };
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(key.clone())
+        .send()
+        .await
+        .doing(|| "finding the stacks' VPCs".to_owned())?;
+    for vpc in vpcs.vpcs() {
+        add(vpc.tags());
+    }
+    let templates = ec2
+        .describe_launch_templates()
+        .filters(key.clone())
+        .send()
+        .await
+        .doing(|| "finding the stacks' launch templates".to_owned())?;
+    for template in templates.launch_templates() {
+        add(template.tags());
+    }
+    let groups = ec2
+        .describe_security_groups()
+        .filters(key)
+        .send()
+        .await
+        .doing(|| "finding the stacks' security groups".to_owned())?;
+    for group in groups.security_groups() {
+        add(group.tags());
+    }
+    Ok(names.into_iter().collect())
+}
+
+/// Deletes the stack's launch templates, security groups, subnets and VPC.
 pub async fn down(ec2: &Client, stack: &Stack) -> anyhow::Result<()> {
     for (id, name) in template::of_stack(ec2, stack).await? {
         ec2.delete_launch_template()

@@ -29,6 +29,22 @@ pub struct Stack {
     pub rules: Vec<Rule>,
 }
 
+impl Stack {
+    /// A stack known by its name only (what `cleanup` finds by tag).
+    pub fn named(name: &str) -> Stack {
+        Stack {
+            name: name.to_owned(),
+            vpc: None,
+            subnets: Vec::new(),
+            security_group: None,
+            launch_template: None,
+            topics: Vec::new(),
+            alarms: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
 /// A tag.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
