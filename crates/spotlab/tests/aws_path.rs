@@ -126,9 +126,8 @@ fn moto_server() -> Option<PathBuf> {
     None
 }
 
-#[test]
-fn the_reference_fleet_on_moto() {
-    let Some(server) = moto_server() else { return };
+/// Starts moto's server on a free loopback port.
+fn start_moto(server: &Path) -> (Moto, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
@@ -141,12 +140,18 @@ fn the_reference_fleet_on_moto() {
             .spawn()
             .expect("moto_server starts"),
     );
-    let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "moto_server did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (moto, format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_reference_fleet_on_moto() {
+    let Some(server) = moto_server() else { return };
+    let (moto, url) = start_moto(&server);
     let dir = tempfile::tempdir().unwrap();
     let mut up = local_cloud(&dir.path().join("state"));
     let endpoints = Endpoints {
@@ -156,6 +161,112 @@ fn the_reference_fleet_on_moto() {
     };
     the_reference_fleet(&endpoints, dir.path());
     up.stop();
+    drop(moto);
+}
+
+/// The agent's checkpoint in S3 (moto's), through object_store: the bucket is made
+/// with the AWS CLI, the agent runs against `spotlab target`, and the checkpoint read
+/// back holds every request it made.
+#[test]
+fn the_agents_checkpoint_lands_in_s3() {
+    let Some(server) = moto_server() else { return };
+    let (moto, url) = start_moto(&server);
+    let aws = server.with_file_name("aws");
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let output = Command::new(&aws)
+            .args(["--endpoint-url", &url, "--region", "us-east-1"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "spotlab")
+            .env("AWS_SECRET_ACCESS_KEY", "spotlab")
+            .output()
+            .expect("the AWS CLI runs");
+        assert!(
+            output.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    cli(&["s3api", "create-bucket", "--bucket", "spotlab-checkpoints"]);
+
+    let mut target = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+        .args(["target", "--listen", "127.0.0.1:0", "--time-scale", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spotlab target starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let target_url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("spotlab target printed {line:?}"))
+        .to_owned();
+    let agent = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+        .args([
+            "agent",
+            "--url",
+            &target_url,
+            "--callers",
+            "2",
+            "--duration",
+            "10s",
+            "--imds",
+            "off",
+            "--time-scale",
+            "20",
+            "--instance-id",
+            "i-0123456789abcdef0",
+            "--report",
+            &dir.path().join("reports.jsonl").display().to_string(),
+            "--checkpoint",
+            "s3://spotlab-checkpoints/runs/",
+        ])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "spotlab")
+        .env("AWS_SECRET_ACCESS_KEY", "spotlab")
+        .current_dir(dir.path())
+        .output()
+        .expect("spotlab agent runs");
+    let _ = target.kill();
+    let _ = target.wait();
+    assert!(
+        agent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agent.stderr)
+    );
+    let listing = cli(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        "spotlab-checkpoints",
+        "--prefix",
+        "runs/i-0123456789abcdef0/",
+        "--query",
+        "Contents[].Key",
+        "--output",
+        "text",
+    ]);
+    let key = listing
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("no checkpoint in the bucket: {listing:?}"));
+    let copy = dir.path().join("checkpoint.json");
+    cli(&[
+        "s3",
+        "cp",
+        &format!("s3://spotlab-checkpoints/{key}"),
+        &copy.display().to_string(),
+    ]);
+    let checkpoint: Value = serde_json::from_slice(&std::fs::read(&copy).unwrap()).unwrap();
+    assert_eq!(checkpoint["totals"]["sent"], 20, "{checkpoint}");
+    assert_eq!(checkpoint["source"]["instance_id"], "i-0123456789abcdef0");
     drop(moto);
 }
 
