@@ -219,6 +219,10 @@ pub struct RunOptions {
     /// Events and verdicts only, no status line.
     #[arg(long)]
     pub quiet: bool,
+    /// Print what the run would create and what its fleet would cost an hour at each
+    /// capacity, at the Spot prices in force now; create nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Refuse any capacity that could need more instances than this (every unit
     /// filled by the smallest instance type of the request).
     #[arg(long, value_name = "N", default_value_t = 64)]

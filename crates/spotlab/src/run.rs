@@ -13,6 +13,7 @@
 
 mod cloud;
 mod collect;
+mod dry_run;
 mod expect;
 mod fleet_request;
 mod junit;
@@ -115,6 +116,9 @@ pub fn find_limit(args: FindLimitArgs) -> anyhow::Result<()> {
             .context("in the built-in examples/reference-walkthrough.toml")?,
     };
     let scenario = overridden(scenario, &args.options)?;
+    if args.options.dry_run {
+        return dry(&scenario, &args.options);
+    }
     let run_dir = run_dir(&args.options, &format!("{}-limit", scenario.name))?;
     runtime()?.block_on(limit::find(scenario, &args, &run_dir))
 }
@@ -169,6 +173,39 @@ fn run_dir(options: &RunOptions, name: &str) -> anyhow::Result<PathBuf> {
     std::path::absolute(&dir).with_context(|| format!("locating {}", dir.display()))
 }
 
+/// `--dry-run`: the plan, on the embedded cloud's market or the endpoint's.
+fn dry(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let (cloud, scratch) = match &options.endpoint {
+            Some(endpoint) => (Cloud::running(endpoint).await?, None),
+            None => {
+                let dir = tempfile_dir()?;
+                let cloud =
+                    Cloud::embedded(dir.join("cloud"), scenario.time_scale, scenario.seed).await?;
+                (cloud, Some(dir))
+            }
+        };
+        let planned = dry_run::plan(scenario, &cloud).await;
+        cloud.stop().await?;
+        if let Some(dir) = scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        planned
+    })
+}
+
+/// A fresh directory for a dry run's embedded cloud, under the system's temporary
+/// directory.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("spotlab-dry-run-{}-{stamp}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
 /// Starts what the scenario runs against.
 async fn start(
     scenario: &Scenario,
@@ -202,6 +239,9 @@ async fn start(
 
 fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
     let scenario = overridden(scenario, options)?;
+    if options.dry_run {
+        return dry(&scenario, options);
+    }
     let run_dir = run_dir(options, &scenario.name)?;
     let began = Instant::now();
     let live = Live::new(options.quiet);

@@ -249,3 +249,28 @@ fn the_run_refuses_a_capacity_beyond_its_guardrails_and_cleans_up() {
     assert!(stderr.contains("cleaning up: deleting fleet"), "{stderr}");
     assert!(dir.path().join("run/report.html").is_file());
 }
+
+#[test]
+fn a_dry_run_lists_the_stack_and_prices_each_capacity_without_creating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = spotlab(dir.path(), &["demo", "--dry-run", "--max-instances", "6"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("nothing is created"), "{stdout}");
+    assert!(
+        stdout.contains("alarm ReInvent-EC2SpotTestDev-Alarm"),
+        "{stdout}"
+    );
+    let capacity = |n: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(n))
+            .unwrap_or_else(|| panic!("no row for capacity {n} in\n{stdout}"))
+            .to_owned()
+    };
+    assert!(capacity("4").ends_with("allowed"), "{stdout}");
+    assert!(capacity("8").ends_with("refused"), "{stdout}");
+    assert!(capacity("2").ends_with("allowed"), "{stdout}");
+    // No run directory: nothing ran.
+    assert!(!dir.path().join(".spotlab").exists());
+}

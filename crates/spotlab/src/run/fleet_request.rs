@@ -159,6 +159,24 @@ impl FleetRequest {
         t.spot_target_capacity = t.spot_target_capacity.map(|_| total - on_demand);
     }
 
+    /// Every override's `(instance type, subnet or zone, weight)`.
+    pub fn pools(&self) -> Vec<(String, String, f64)> {
+        self.launch_template_configs
+            .iter()
+            .flat_map(|c| &c.overrides)
+            .map(|o| {
+                (
+                    o.instance_type.clone().unwrap_or_default(),
+                    o.subnet_id
+                        .clone()
+                        .or_else(|| o.availability_zone.clone())
+                        .unwrap_or_default(),
+                    o.weighted_capacity.unwrap_or(1.0),
+                )
+            })
+            .collect()
+    }
+
     /// Weighted capacity of each instance type in the overrides (1 when not given).
     pub fn weights(&self) -> BTreeMap<String, f64> {
         self.launch_template_configs
