@@ -443,7 +443,128 @@ async fn run(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use agent_wire::{Counts, Latency, Source};
+    use simtime::SimTime;
+
     use super::*;
+
+    /// A loopback CloudWatch that answers its calls in turn with `answers` (status,
+    /// `x-amzn-query-error`), then 200; returns its URL and the number of calls so far.
+    async fn fake_cloudwatch(answers: Vec<(u16, &'static str)>) -> (String, Arc<AtomicUsize>) {
+        use http_body_util::{BodyExt as _, Full};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let answers = Arc::new(answers);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (seen, answers) = (seen.clone(), answers.clone());
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (seen, answers) = (seen.clone(), answers.clone());
+                        async move {
+                            assert!(request.uri().path().ends_with("/operation/PutMetricData"));
+                            let _ = request.into_body().collect().await;
+                            let call = seen.fetch_add(1, Ordering::SeqCst);
+                            let (status, code) = answers.get(call).copied().unwrap_or((200, ""));
+                            let mut response = hyper::Response::builder()
+                                .status(status)
+                                .header("smithy-protocol", "rpc-v2-cbor");
+                            let mut body = Vec::new();
+                            if !code.is_empty() {
+                                response = response
+                                    .header("content-type", "application/cbor")
+                                    .header("x-amzn-query-error", format!("{code};Sender"));
+                                // {"__type": code}, in CBOR.
+                                body.extend([0xa1, 0x66]);
+                                body.extend(b"__type");
+                                body.push(0x60 + code.len() as u8);
+                                body.extend(code.as_bytes());
+                            }
+                            response.body(Full::new(bytes::Bytes::from(body)))
+                        }
+                    },
+                );
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+                );
+            }
+        });
+        (url, calls)
+    }
+
+    fn report(seq: u64) -> Report {
+        let mut latency = Latency::new();
+        latency.record_micros(1_500);
+        Report {
+            source: Source {
+                instance_id: Some("i-1".into()),
+                fleet_id: None,
+                instance_type: None,
+                availability_zone: None,
+                run_id: "run".into(),
+            },
+            seq,
+            start: SimTime::from_millis(1_700_000_000_000 + seq * 1_000),
+            end: SimTime::from_millis(1_700_000_001_000 + seq * 1_000),
+            counts: Counts {
+                sent: 1,
+                success: 1,
+                ..Counts::default()
+            },
+            latency_scheduled: latency.clone(),
+            latency_actual: latency,
+            last: false,
+        }
+    }
+
+    /// Sends three reports to a CloudWatch sink at `url`, closes it and returns what it
+    /// says it delivered.
+    async fn deliver_three(url: &str) -> (u64, u64) {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ));
+        let sink = Sink::CloudWatch {
+            cloudwatch: cloudwatch::connect_with(loader, "spotlab").await.unwrap(),
+            pending: VecDeque::new(),
+            delivered: 0,
+            rejected: 0,
+            retry_at: None,
+            backoff: Duration::from_millis(100),
+        };
+        let (sender, receiver) = mpsc::channel(8);
+        for seq in 0..3 {
+            sender.send(report(seq)).await.unwrap();
+        }
+        drop(sender);
+        let (_deadline, deadline) = tokio::sync::watch::channel(None);
+        let delivery = run(vec![sink], receiver, deadline).await;
+        let (_, delivered, undelivered) = delivery.sinks[0].clone();
+        (delivered, undelivered)
+    }
+
+    #[tokio::test]
+    async fn cloudwatch_retries_a_failed_call_and_never_resends_an_accepted_one() {
+        let (url, calls) = fake_cloudwatch(vec![(500, "InternalServiceError")]).await;
+        assert_eq!(deliver_three(&url).await, (3, 0));
+        // The three reports went in one call, failed, then once more, accepted.
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn cloudwatch_drops_a_call_it_rejects_as_invalid() {
+        let (url, calls) = fake_cloudwatch(vec![(400, "InvalidParameterValue")]).await;
+        assert_eq!(deliver_three(&url).await, (0, 3));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn parses_sinks() {

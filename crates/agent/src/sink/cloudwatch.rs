@@ -44,9 +44,22 @@ pub(super) enum PutError {
     Rejected(String),
 }
 
-/// Loads the SDK configuration; fails when no region can be found.
+/// Loads the SDK configuration from the standard chain; fails when no region can be
+/// found.
 pub(super) async fn connect(namespace: &str) -> anyhow::Result<CloudWatch> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    connect_with(
+        aws_config::defaults(aws_config::BehaviorVersion::latest()),
+        namespace,
+    )
+    .await
+}
+
+/// [`connect`] with a given loader (tests set the endpoint and credentials on it).
+pub(super) async fn connect_with(
+    loader: aws_config::ConfigLoader,
+    namespace: &str,
+) -> anyhow::Result<CloudWatch> {
+    let config = loader
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
