@@ -33,8 +33,10 @@ pub struct AgentArgs {
     #[arg(long, default_value_t = 64)]
     pub max_connections_per_caller: u32,
     /// Where per-second reports go; repeat for several. `-` or `stdout` (JSON lines),
-    /// a file path or `file://PATH` (JSON lines, appended), or an `http://` URL of the
-    /// control plane's metrics API (the report path is added to a bare host URL).
+    /// a file path or `file://PATH` (JSON lines, appended), an `http://` URL of the
+    /// control plane's metrics API (the report path is added to a bare host URL), or
+    /// `cloudwatch[:NAMESPACE]` (PutMetricData in namespace `spotlab` by default; region,
+    /// endpoint and credentials from the standard AWS SDK chain).
     #[arg(
         long = "report",
         value_name = "SINK",

@@ -6,6 +6,7 @@
 //! - [`caller`]: the callers and their HTTP/1.1 connections.
 //! - [`imds`]: the instance metadata client (identity, notices).
 //! - [`sink`]: where reports go.
+//! - [`cloudwatch`]: reports as CloudWatch datums, in calls within its limits (pure).
 //! - [`checkpoint`]: writing the checkpoint through `object_store`.
 //! - [`run`]: the orchestration: start, report every second, drain, exit.
 //!
@@ -13,6 +14,7 @@
 
 pub mod caller;
 pub mod checkpoint;
+pub mod cloudwatch;
 mod config;
 pub mod imds;
 pub mod run;
