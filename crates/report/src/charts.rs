@@ -311,20 +311,7 @@ pub fn error_rate(report: &RunReport) -> Figure {
     chart.push_background(&std::mem::take(&mut marks));
     let mut overlay = String::new();
     if let Some(threshold) = threshold {
-        let y = chart.y.map(threshold);
-        let (left, _, right, _) = chart.plot;
-        let _ = write!(
-            marks,
-            r#"<line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="{}" stroke-dasharray="6 4" stroke-width="1.5"/>"#,
-            palette::REFERENCE
-        );
-        let _ = write!(
-            overlay,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="label">threshold {}</text>"#,
-            right - 4.0,
-            y - 6.0,
-            escape(&format::percent(threshold))
-        );
+        chart.threshold_line(threshold, &mut marks, &mut overlay);
     }
     let line = chart.pixels(points.iter().copied());
     let _ = write!(

@@ -147,6 +147,22 @@ pub fn opt(value: Option<f64>, f: impl Fn(f64) -> String) -> String {
     value.map_or_else(|| MISSING.to_owned(), f)
 }
 
+/// A phase's figures as both renderers show them, after its name and times: target
+/// and fulfilled capacity, requests, rate, errors, error rate, p50 and p99 (plain
+/// text, no markup).
+pub fn phase_figures(p: &crate::model::Phase) -> Vec<String> {
+    vec![
+        opt(p.target_capacity, units),
+        opt(p.fulfilled_capacity, units),
+        count(p.requests()),
+        opt(p.rate_per_s(), rate),
+        count(p.errors),
+        opt(p.error_rate(), percent),
+        opt(p.p50_ms, millis),
+        opt(p.p99_ms, millis),
+    ]
+}
+
 /// Inserts a comma every three digits of a run of ASCII digits.
 fn group(digits: &str) -> String {
     let len = digits.len();

@@ -296,22 +296,16 @@ fn phases(out: &mut String, report: &RunReport) {
             .phases
             .iter()
             .map(|p| {
-                vec![
+                let mut row = vec![
                     escape(&p.name),
                     format!(
                         "{}&ndash;{}",
                         format::clock(p.start_s),
                         format::clock(p.end_s)
                     ),
-                    opt(p.target_capacity, format::units),
-                    opt(p.fulfilled_capacity, format::units),
-                    format::count(p.requests()),
-                    opt(p.rate_per_s(), format::rate),
-                    format::count(p.errors),
-                    opt(p.error_rate(), format::percent),
-                    opt(p.p50_ms, format::millis),
-                    opt(p.p99_ms, format::millis),
-                ]
+                ];
+                row.extend(format::phase_figures(p).iter().map(|f| escape(f)));
+                row
             })
             .collect();
         let headers = [

@@ -209,20 +209,7 @@ fn error_chart(report: &LimitReport) -> Figure {
     let mut marks = String::new();
     let mut overlay = String::new();
     if let Some(t) = threshold {
-        let y = chart.y.map(t);
-        let (left, _, right, _) = chart.plot;
-        let _ = write!(
-            marks,
-            r#"<line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="{}" stroke-dasharray="6 4" stroke-width="1.5"/>"#,
-            palette::REFERENCE
-        );
-        let _ = write!(
-            overlay,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="label">threshold {}</text>"#,
-            right - 4.0,
-            y - 6.0,
-            escape(&format::percent(t))
-        );
+        chart.threshold_line(t, &mut marks, &mut overlay);
     }
     let points = chart.pixels(
         report

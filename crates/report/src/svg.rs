@@ -164,6 +164,25 @@ pub struct Chart {
 }
 
 impl Chart {
+    /// An error-rate threshold: a dashed horizontal line at `threshold` into `marks`,
+    /// and its label into `overlay`.
+    pub fn threshold_line(&self, threshold: f64, marks: &mut String, overlay: &mut String) {
+        let y = self.y.map(threshold);
+        let (left, _, right, _) = self.plot;
+        let _ = write!(
+            marks,
+            r#"<line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="{}" stroke-dasharray="6 4" stroke-width="1.5"/>"#,
+            crate::palette::REFERENCE
+        );
+        let _ = write!(
+            overlay,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="label">threshold {}</text>"#,
+            right - 4.0,
+            y - 6.0,
+            escape(&format::percent(threshold))
+        );
+    }
+
     /// Starts a chart `height` units tall whose data spans `x_range` by `y_range`,
     /// with grid, ticks and axes drawn. `label` is the chart's accessible name.
     pub fn new(

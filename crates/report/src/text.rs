@@ -109,19 +109,13 @@ pub fn summary(report: &RunReport) -> String {
             .phases
             .iter()
             .map(|p| {
-                vec![
+                let mut row = vec![
                     format::plain(&p.name),
                     format::clock(p.start_s),
                     format::clock(p.end_s),
-                    opt(p.target_capacity, format::units),
-                    opt(p.fulfilled_capacity, format::units),
-                    format::count(p.requests()),
-                    opt(p.rate_per_s(), format::rate),
-                    format::count(p.errors),
-                    opt(p.error_rate(), format::percent),
-                    opt(p.p50_ms, format::millis),
-                    opt(p.p99_ms, format::millis),
-                ]
+                ];
+                row.extend(format::phase_figures(p));
+                row
             })
             .collect();
         let headers = [
