@@ -134,15 +134,13 @@ async fn call(clients: &Clients, call: &Ec2Call) -> anyhow::Result<Value> {
         }
         Ec2Call::DescribeFleets { fleet_ids } => {
             let mut fleets = Vec::new();
-            let mut token = None;
-            loop {
-                let a = ec2
-                    .describe_fleets()
-                    .set_fleet_ids((!fleet_ids.is_empty()).then(|| fleet_ids.clone()))
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .doing(|| "DescribeFleets".to_owned())?;
+            let mut pages = ec2
+                .describe_fleets()
+                .set_fleet_ids((!fleet_ids.is_empty()).then(|| fleet_ids.clone()))
+                .into_paginator()
+                .send();
+            while let Some(a) = pages.next().await {
+                let a = a.doing(|| "DescribeFleets".to_owned())?;
                 for f in a.fleets() {
                     let t = f.target_capacity_specification();
                     fleets.push(json!({
@@ -162,10 +160,6 @@ async fn call(clients: &Clients, call: &Ec2Call) -> anyhow::Result<Value> {
                         "ExcessCapacityTerminationPolicy": f.excess_capacity_termination_policy().map(|p| p.as_str()),
                         "Tags": tags(f.tags()),
                     }));
-                }
-                token = next_token(a.next_token());
-                if token.is_none() {
-                    break;
                 }
             }
             json!({ "Fleets": fleets })
@@ -277,26 +271,20 @@ async fn call(clients: &Clients, call: &Ec2Call) -> anyhow::Result<Value> {
                 .map(|f| parse_filter(f))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let mut reservations = Vec::new();
-            let mut token = None;
-            loop {
-                let a = ec2
-                    .describe_instances()
-                    .set_instance_ids((!instance_ids.is_empty()).then(|| instance_ids.clone()))
-                    .set_filters((!filters.is_empty()).then(|| filters.clone()))
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .doing(|| "DescribeInstances".to_owned())?;
+            let mut pages = ec2
+                .describe_instances()
+                .set_instance_ids((!instance_ids.is_empty()).then(|| instance_ids.clone()))
+                .set_filters((!filters.is_empty()).then_some(filters))
+                .into_paginator()
+                .send();
+            while let Some(a) = pages.next().await {
+                let a = a.doing(|| "DescribeInstances".to_owned())?;
                 for r in a.reservations() {
                     reservations.push(json!({
                         "ReservationId": r.reservation_id(),
                         "OwnerId": r.owner_id(),
                         "Instances": r.instances().iter().map(instance_json).collect::<Vec<_>>(),
                     }));
-                }
-                token = next_token(a.next_token());
-                if token.is_none() {
-                    break;
                 }
             }
             json!({ "Reservations": reservations })
@@ -308,24 +296,22 @@ async fn call(clients: &Clients, call: &Ec2Call) -> anyhow::Result<Value> {
             max_items,
         } => {
             let mut prices = Vec::new();
-            let mut token = None;
-            loop {
-                let a = ec2
-                    .describe_spot_price_history()
-                    .set_instance_types(Some(
-                        instance_types
-                            .iter()
-                            .map(|t| aws_sdk_ec2::types::InstanceType::from(t.as_str()))
-                            .collect(),
-                    ))
-                    .set_availability_zone(availability_zone.clone())
-                    .set_product_descriptions(
-                        (!product_descriptions.is_empty()).then(|| product_descriptions.clone()),
-                    )
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .doing(|| "DescribeSpotPriceHistory".to_owned())?;
+            let mut pages = ec2
+                .describe_spot_price_history()
+                .set_instance_types(Some(
+                    instance_types
+                        .iter()
+                        .map(|t| aws_sdk_ec2::types::InstanceType::from(t.as_str()))
+                        .collect(),
+                ))
+                .set_availability_zone(availability_zone.clone())
+                .set_product_descriptions(
+                    (!product_descriptions.is_empty()).then(|| product_descriptions.clone()),
+                )
+                .into_paginator()
+                .send();
+            while let Some(a) = pages.next().await {
+                let a = a.doing(|| "DescribeSpotPriceHistory".to_owned())?;
                 for p in a.spot_price_history() {
                     prices.push(json!({
                         "AvailabilityZone": p.availability_zone(),
@@ -335,8 +321,7 @@ async fn call(clients: &Clients, call: &Ec2Call) -> anyhow::Result<Value> {
                         "Timestamp": time(p.timestamp()),
                     }));
                 }
-                token = next_token(a.next_token());
-                if token.is_none() || max_items.is_some_and(|m| prices.len() >= m) {
+                if max_items.is_some_and(|m| prices.len() >= m) {
                     break;
                 }
             }

@@ -248,29 +248,23 @@ async fn metric_data(
     end: SimTime,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<SimTime, f64>>> {
     let mut out: BTreeMap<String, BTreeMap<SimTime, f64>> = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let answer = clients
-            .cloudwatch
-            .get_metric_data()
-            .set_metric_data_queries(Some(queries.clone()))
-            .start_time(sdk_time(start))
-            .end_time(sdk_time(end))
-            .scan_by(ScanBy::TimestampAscending)
-            .set_next_token(token)
-            .send()
-            .await
-            .doing(|| "GetMetricData".to_owned())?;
+    let mut pages = clients
+        .cloudwatch
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
+        .start_time(sdk_time(start))
+        .end_time(sdk_time(end))
+        .scan_by(ScanBy::TimestampAscending)
+        .into_paginator()
+        .send();
+    while let Some(answer) = pages.next().await {
+        let answer = answer.doing(|| "GetMetricData".to_owned())?;
         for result in answer.metric_data_results() {
             let id = result.id().unwrap_or_default().to_owned();
             let series = out.entry(id).or_default();
             for (t, v) in result.timestamps().iter().zip(result.values()) {
                 series.insert(sim_time(t), *v);
             }
-        }
-        token = next_token(answer.next_token());
-        if token.is_none() {
-            break;
         }
     }
     Ok(out)
@@ -390,19 +384,17 @@ pub async fn alarm_history(
     until: SimTime,
 ) -> anyhow::Result<Vec<Change>> {
     let mut changes = Vec::new();
-    let mut token = None;
-    loop {
-        let answer = clients
-            .cloudwatch
-            .describe_alarm_history()
-            .alarm_name(name)
-            .history_item_type(HistoryItemType::StateUpdate)
-            .start_date(sdk_time(since))
-            .end_date(sdk_time(until + SimDuration::from_secs(1)))
-            .set_next_token(token)
-            .send()
-            .await
-            .doing(|| format!("DescribeAlarmHistory {name}"))?;
+    let mut pages = clients
+        .cloudwatch
+        .describe_alarm_history()
+        .alarm_name(name)
+        .history_item_type(HistoryItemType::StateUpdate)
+        .start_date(sdk_time(since))
+        .end_date(sdk_time(until + SimDuration::from_secs(1)))
+        .into_paginator()
+        .send();
+    while let Some(answer) = pages.next().await {
+        let answer = answer.doing(|| format!("DescribeAlarmHistory {name}"))?;
         for item in answer.alarm_history_items() {
             let data: serde_json::Value = item
                 .history_data()
@@ -422,10 +414,6 @@ pub async fn alarm_history(
                 summary: item.history_summary().unwrap_or_default().to_owned(),
             });
         }
-        token = next_token(answer.next_token());
-        if token.is_none() {
-            break;
-        }
     }
     changes.sort_by_key(|c| c.at);
     Ok(changes)
@@ -441,30 +429,24 @@ pub async fn spot_prices(
     end: SimTime,
 ) -> anyhow::Result<Vec<(SimTime, f64)>> {
     let mut points = Vec::new();
-    let mut token = None;
-    loop {
-        let answer = clients
-            .ec2
-            .describe_spot_price_history()
-            .instance_types(aws_sdk_ec2::types::InstanceType::from(instance_type))
-            .availability_zone(zone)
-            .product_descriptions("Linux/UNIX")
-            .start_time(sdk_time(start))
-            .end_time(sdk_time(end))
-            .set_next_token(token)
-            .send()
-            .await
-            .doing(|| format!("DescribeSpotPriceHistory {instance_type} {zone}"))?;
+    let mut pages = clients
+        .ec2
+        .describe_spot_price_history()
+        .instance_types(aws_sdk_ec2::types::InstanceType::from(instance_type))
+        .availability_zone(zone)
+        .product_descriptions("Linux/UNIX")
+        .start_time(sdk_time(start))
+        .end_time(sdk_time(end))
+        .into_paginator()
+        .send();
+    while let Some(answer) = pages.next().await {
+        let answer = answer.doing(|| format!("DescribeSpotPriceHistory {instance_type} {zone}"))?;
         for p in answer.spot_price_history() {
             if let (Some(t), Some(price)) = (p.timestamp(), p.spot_price())
                 && let Ok(price) = price.parse::<f64>()
             {
                 points.push((sim_time(t), price));
             }
-        }
-        token = next_token(answer.next_token());
-        if token.is_none() {
-            break;
         }
     }
     points.sort_by_key(|p| p.0);

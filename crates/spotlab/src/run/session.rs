@@ -519,6 +519,7 @@ impl Session {
     pub async fn look(&mut self) -> anyhow::Result<()> {
         let now = self.cloud.now().await?;
         self.last_now = now;
+        let mut by_pool = BTreeMap::new();
         if let Some(id) = self.fleet_id.clone() {
             self.fleet = probe::fleet(&self.clients, &id).await?;
             let left = probe::track(&self.clients, &id, &mut self.instances, now).await?;
@@ -527,10 +528,11 @@ impl Session {
                     self.removed.push((now, instance));
                 }
             }
+            by_pool = self.instances.capacity_by_pool(&self.weights);
             self.samples.push(Sample {
                 at: now,
                 target: self.fleet.target,
-                by_pool: self.instances.capacity_by_pool(&self.weights),
+                by_pool: by_pool.clone(),
             });
         }
         if let Some(alarm) = self.alarm.clone() {
@@ -553,7 +555,6 @@ impl Session {
             let (s, e) = counts.totals();
             self.rates = (s as f64 / 10.0, e as f64 / 10.0);
         }
-        let by_pool = self.instances.capacity_by_pool(&self.weights);
         let total = self.rates.0 + self.rates.1;
         self.live.update(&Status {
             elapsed: now.saturating_since(self.start),
