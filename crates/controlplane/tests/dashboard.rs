@@ -18,11 +18,7 @@ use std::time::Duration;
 use agent_wire::{Counts, Latency, Report, Source};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_ec2::types::{
-    DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
-    FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
-    RequestLaunchTemplateData, TargetCapacitySpecificationRequest,
-};
+use aws_sdk_ec2::types::RequestLaunchTemplateData;
 use serde_json::Value;
 use simtime::{SimDuration, SimTime};
 use support::Cloud;
@@ -36,51 +32,15 @@ const CAPACITY: i32 = 4;
 async fn seeded_cloud() -> (Cloud, String) {
     let cloud = Cloud::start(1, 3, |config| config.interruption_scale = 0.0).await;
     let ec2 = cloud.client("k", "s");
-    let template = ec2
-        .create_launch_template()
-        .launch_template_name("dashboard")
-        .launch_template_data(
-            RequestLaunchTemplateData::builder()
-                .image_id("ami-1")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("launch template");
-    let template = template
-        .launch_template()
-        .and_then(|t| t.launch_template_id())
-        .expect("template id")
-        .to_owned();
-    let fleet = ec2
-        .create_fleet()
-        .r#type(FleetType::Maintain)
-        .target_capacity_specification(
-            TargetCapacitySpecificationRequest::builder()
-                .total_target_capacity(CAPACITY)
-                .default_target_capacity_type(DefaultTargetCapacityType::Spot)
-                .build(),
-        )
-        .launch_template_configs(
-            FleetLaunchTemplateConfigRequest::builder()
-                .launch_template_specification(
-                    FleetLaunchTemplateSpecificationRequest::builder()
-                        .launch_template_id(template)
-                        .version("$Latest")
-                        .build(),
-                )
-                .overrides(
-                    FleetLaunchTemplateOverridesRequest::builder()
-                        .instance_type("t2.small".into())
-                        .availability_zone("us-east-1a")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("fleet");
-    let fleet_id = fleet.fleet_id().expect("fleet id").to_owned();
+    let template = support::template(
+        &ec2,
+        "dashboard",
+        RequestLaunchTemplateData::builder()
+            .image_id("ami-1")
+            .build(),
+    )
+    .await;
+    let fleet_id = support::t2_small_fleet(&ec2, &template, CAPACITY, None).await;
 
     let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::Config::builder()

@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
-    FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
     RequestLaunchTemplateData, SpotInstanceInterruptionBehavior, SpotOptionsRequest,
-    TargetCapacitySpecificationRequest,
 };
 use base64::Engine as _;
 use support::Cloud;
@@ -47,54 +44,18 @@ async fn one_instance(
                 .build(),
         );
     }
-    let lt = cloud
-        .ec2
-        .create_launch_template()
-        .launch_template_name(name)
-        .launch_template_data(data.build())
-        .send()
-        .await
-        .expect("template");
-    let lt = lt
-        .launch_template()
-        .and_then(|t| t.launch_template_id())
-        .expect("id")
-        .to_owned();
-    let fleet = cloud
-        .ec2
-        .create_fleet()
-        .r#type(FleetType::Maintain)
-        .spot_options(
+    let lt = support::template(&cloud.ec2, name, data.build()).await;
+    let fleet_id = support::t2_small_fleet(
+        &cloud.ec2,
+        &lt,
+        1,
+        Some(
             SpotOptionsRequest::builder()
                 .instance_interruption_behavior(behavior)
                 .build(),
-        )
-        .target_capacity_specification(
-            TargetCapacitySpecificationRequest::builder()
-                .total_target_capacity(1)
-                .default_target_capacity_type(DefaultTargetCapacityType::Spot)
-                .build(),
-        )
-        .launch_template_configs(
-            FleetLaunchTemplateConfigRequest::builder()
-                .launch_template_specification(
-                    FleetLaunchTemplateSpecificationRequest::builder()
-                        .launch_template_id(lt)
-                        .version("$Latest")
-                        .build(),
-                )
-                .overrides(
-                    FleetLaunchTemplateOverridesRequest::builder()
-                        .instance_type("t2.small".into())
-                        .availability_zone("us-east-1a")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("fleet");
-    let fleet_id = fleet.fleet_id().expect("fleet id").to_owned();
+        ),
+    )
+    .await;
     for _ in 0..500 {
         let out = cloud
             .ec2

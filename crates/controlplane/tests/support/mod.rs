@@ -4,6 +4,11 @@
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ec2::types::{
+    DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
+    FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
+    RequestLaunchTemplateData, SpotOptionsRequest, TargetCapacitySpecificationRequest,
+};
 use controlplane::{Running, UpConfig};
 
 /// A running local cloud and the directory it keeps its state in.
@@ -49,4 +54,59 @@ impl Cloud {
             .expect("join")
             .expect("a clean stop");
     }
+}
+
+/// Creates the launch template `name` with `data`; returns its id.
+pub async fn template(ec2: &Client, name: &str, data: RequestLaunchTemplateData) -> String {
+    let made = ec2
+        .create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(data)
+        .send()
+        .await
+        .expect("launch template");
+    made.launch_template()
+        .and_then(|t| t.launch_template_id())
+        .expect("template id")
+        .to_owned()
+}
+
+/// A maintain fleet of `capacity` t2.small Spot instances in us-east-1a from
+/// `template`, with `spot` options if given; returns its id.
+pub async fn t2_small_fleet(
+    ec2: &Client,
+    template: &str,
+    capacity: i32,
+    spot: Option<SpotOptionsRequest>,
+) -> String {
+    let fleet = ec2
+        .create_fleet()
+        .r#type(FleetType::Maintain)
+        .set_spot_options(spot)
+        .target_capacity_specification(
+            TargetCapacitySpecificationRequest::builder()
+                .total_target_capacity(capacity)
+                .default_target_capacity_type(DefaultTargetCapacityType::Spot)
+                .build(),
+        )
+        .launch_template_configs(
+            FleetLaunchTemplateConfigRequest::builder()
+                .launch_template_specification(
+                    FleetLaunchTemplateSpecificationRequest::builder()
+                        .launch_template_id(template)
+                        .version("$Latest")
+                        .build(),
+                )
+                .overrides(
+                    FleetLaunchTemplateOverridesRequest::builder()
+                        .instance_type("t2.small".into())
+                        .availability_zone("us-east-1a")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("fleet");
+    fleet.fleet_id().expect("fleet id").to_owned()
 }
