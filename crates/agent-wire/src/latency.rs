@@ -217,7 +217,7 @@ mod tests {
             sent.record_micros(micros);
         }
         let text = format!(" {}\n", sent.encode());
-        let received = Latency::decode(&text).unwrap();
+        let received = Latency::decode(&text).expect("the text decodes");
         assert_eq!(received.encode(), text.trim());
         let mut merged = Latency::new();
         merged.merge(&received);
@@ -226,10 +226,20 @@ mod tests {
         let mut changed = received.clone();
         changed.record_micros(3);
         assert_ne!(changed.encode(), text.trim());
-        assert_eq!(Latency::decode(&changed.encode()).unwrap().count(), 5);
+        assert_eq!(
+            Latency::decode(&changed.encode())
+                .expect("its own encoding decodes")
+                .count(),
+            5
+        );
         let mut grown = received;
         grown.merge(&sent);
-        assert_eq!(Latency::decode(&grown.encode()).unwrap().count(), 8);
+        assert_eq!(
+            Latency::decode(&grown.encode())
+                .expect("its own encoding decodes")
+                .count(),
+            8
+        );
     }
 
     #[test]

@@ -455,8 +455,13 @@ mod tests {
     /// `x-amzn-query-error`), then 200; returns its URL and the number of calls so far.
     async fn fake_cloudwatch(answers: Vec<(u16, &'static str)>) -> (String, Arc<AtomicUsize>) {
         use http_body_util::{BodyExt as _, Full};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let url = format!(
+            "http://{}",
+            listener.local_addr().expect("a free loopback port")
+        );
         let calls = Arc::new(AtomicUsize::new(0));
         let seen = calls.clone();
         let answers = Arc::new(answers);
@@ -533,7 +538,9 @@ mod tests {
                 "test", "test", None, None, "test",
             ));
         let sink = Sink::CloudWatch {
-            cloudwatch: cloudwatch::connect_with(loader, "spotlab").await.unwrap(),
+            cloudwatch: cloudwatch::connect_with(loader, "spotlab")
+                .await
+                .expect("a client for the fake CloudWatch"),
             pending: VecDeque::new(),
             delivered: 0,
             rejected: 0,
@@ -542,7 +549,10 @@ mod tests {
         };
         let (sender, receiver) = mpsc::channel(8);
         for seq in 0..3 {
-            sender.send(report(seq)).await.unwrap();
+            sender
+                .send(report(seq))
+                .await
+                .expect("the sink is listening");
         }
         drop(sender);
         let (_deadline, deadline) = tokio::sync::watch::channel(None);
@@ -586,13 +596,13 @@ mod tests {
         };
         assert_eq!(url.path(), "/custom");
         assert_eq!(
-            SinkSpec::parse("cloudwatch").unwrap(),
+            SinkSpec::parse("cloudwatch").expect("it parses"),
             SinkSpec::CloudWatch {
                 namespace: "spotlab".into()
             }
         );
         assert_eq!(
-            SinkSpec::parse("cloudwatch:Load Test/1").unwrap(),
+            SinkSpec::parse("cloudwatch:Load Test/1").expect("it parses"),
             SinkSpec::CloudWatch {
                 namespace: "Load Test/1".into()
             }
@@ -601,7 +611,7 @@ mod tests {
         assert!(SinkSpec::parse("cloudwatch::x").is_err());
         assert!(SinkSpec::parse("cloudwatch:AWS/EC2").is_err());
         assert_eq!(
-            SinkSpec::parse("./cloudwatch").unwrap(),
+            SinkSpec::parse("./cloudwatch").expect("it parses"),
             SinkSpec::File("./cloudwatch".into())
         );
         assert!(SinkSpec::parse("ftp://x").is_err());

@@ -109,15 +109,17 @@ fn an_evaluation_keeping_the_state_keeps_its_reason() {
     let mut data = Fake::default();
     alarms
         .put_metric_alarm(&seed_alarm(), at("2024-05-01T10:00:30Z"))
-        .unwrap();
+        .expect("the seed alarm is valid");
     data.set("Error", "2024-05-01T10:00:00Z", 0.35);
     assert_eq!(step(&mut alarms, "2024-05-01T10:02:00Z", &data).len(), 1);
     let changed = describe_one(&alarms, SEED_ALARM);
     assert_eq!(changed["StateValue"], "ALARM");
     let history = |alarms: &Alarms| {
-        alarms.describe_alarm_history(&json!({})).unwrap()["AlarmHistoryItems"]
+        alarms
+            .describe_alarm_history(&json!({}))
+            .expect("DescribeAlarmHistory answers")["AlarmHistoryItems"]
             .as_array()
-            .unwrap()
+            .expect("history items are a list")
             .len()
     };
     let items = history(&alarms);
@@ -131,7 +133,8 @@ fn an_evaluation_keeping_the_state_keeps_its_reason() {
     assert_eq!(describe_one(&alarms, SEED_ALARM), changed);
     assert_eq!(history(&alarms), items);
     let reason_data: Value =
-        serde_json::from_str(changed["StateReasonData"].as_str().unwrap()).unwrap();
+        serde_json::from_str(changed["StateReasonData"].as_str().expect("valid JSON"))
+            .expect("valid JSON");
     assert_eq!(reason_data["queryDate"], "2024-05-01T10:02:00.000+0000");
     assert_eq!(reason_data["recentDatapoints"], json!([0.35]));
 }
@@ -143,7 +146,7 @@ fn evaluation_after_an_update_uses_the_new_definition() {
     let mut data = Fake::default();
     alarms
         .put_metric_alarm(&seed_alarm(), at("2024-05-01T10:00:30Z"))
-        .unwrap();
+        .expect("the seed alarm is valid");
     data.set("Error", "2024-05-01T10:00:00Z", 0.05);
     data.set("Latency", "2024-05-01T10:00:00Z", 0.05);
     data.set("Latency", "2024-05-01T10:01:00Z", 0.05);
@@ -154,7 +157,7 @@ fn evaluation_after_an_update_uses_the_new_definition() {
     updated["Threshold"] = json!(0.01);
     alarms
         .put_metric_alarm(&updated, at("2024-05-01T10:02:30Z"))
-        .unwrap();
+        .expect("the updated alarm is valid");
     let transitions = step(&mut alarms, "2024-05-01T10:03:00Z", &data);
     assert_eq!(transitions.len(), 1);
     assert_eq!(transitions[0].new_state, AlarmState::Alarm);
@@ -678,7 +681,9 @@ fn describe_alarms_pages_named_and_prefixed_alarms() {
     let mut alarms = alarms();
     let now = at("2024-05-01T10:00:00Z");
     for name in ["a-1", "a-2", "a-3", "b-1", "b-2", "c-1"] {
-        alarms.put_metric_alarm(&simple(name, &[]), now).unwrap();
+        alarms
+            .put_metric_alarm(&simple(name, &[]), now)
+            .expect("a simple alarm is valid");
     }
     let pages = |alarms: &Alarms, request: Value| {
         let mut pages = Vec::new();
@@ -689,10 +694,12 @@ fn describe_alarms_pages_named_and_prefixed_alarms() {
             if let Some(token) = &token {
                 request["NextToken"] = json!(token);
             }
-            let page = alarms.describe_alarms(&request).unwrap();
+            let page = alarms
+                .describe_alarms(&request)
+                .expect("DescribeAlarms answers");
             pages.push(names(&page));
             match page.get("NextToken") {
-                Some(next) => token = Some(next.as_str().unwrap().to_owned()),
+                Some(next) => token = Some(next.as_str().expect("a JSON string").to_owned()),
                 None => break,
             }
         }

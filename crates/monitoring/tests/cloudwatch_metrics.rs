@@ -964,7 +964,7 @@ fn data_older_than_retention_is_invisible_to_reads() {
         ]});
         cloud
             .call(CloudWatch, "PutMetricData", &put, at(0))
-            .unwrap();
+            .expect("PutMetricData accepts the datum");
         let statistics = json!({
             "Namespace": "App", "MetricName": "M", "StartTime": T0, "EndTime": T0 + 3600,
             "Period": 3600, "Statistics": ["Sum", "SampleCount"],
@@ -978,19 +978,21 @@ fn data_older_than_retention_is_invisible_to_reads() {
         let sums = |cloud: &mut monitoring::Monitoring, now: SimTime| {
             let answer = cloud
                 .call(CloudWatch, "GetMetricStatistics", &statistics, now)
-                .unwrap();
+                .expect("GetMetricStatistics answers");
             let from_statistics: Vec<f64> = answer["Datapoints"]
                 .as_array()
-                .unwrap()
+                .expect("datapoints are a list")
                 .iter()
-                .map(|point| point["Sum"].as_f64().unwrap())
+                .map(|point| point["Sum"].as_f64().expect("a JSON number"))
                 .collect();
-            let answer = cloud.call(CloudWatch, "GetMetricData", &data, now).unwrap();
+            let answer = cloud
+                .call(CloudWatch, "GetMetricData", &data, now)
+                .expect("GetMetricData answers");
             let from_data: Vec<f64> = answer["MetricDataResults"][0]["Values"]
                 .as_array()
-                .unwrap()
+                .expect("values are a list")
                 .iter()
-                .map(|value| value.as_f64().unwrap())
+                .map(|value| value.as_f64().expect("a JSON number"))
                 .collect();
             assert_eq!(from_statistics, from_data, "at {now:?}");
             from_statistics

@@ -373,7 +373,7 @@ mod tests {
     use crate::{Command, RegionConfig};
 
     fn region() -> Region {
-        let start = SimTime::parse("2026-05-01T00:00:00Z").unwrap();
+        let start = SimTime::parse("2026-05-01T00:00:00Z").expect("it parses");
         Region::new(RegionConfig {
             ec2: CloudConfig {
                 interruption_scale: 0.0,
@@ -389,7 +389,7 @@ mod tests {
                 action: action.to_owned(),
                 input,
             })
-            .unwrap()
+            .expect("the EC2 call succeeds")
     }
 
     fn cloudwatch(region: &mut Region, action: &str, input: Value) {
@@ -399,7 +399,7 @@ mod tests {
                 action: action.to_owned(),
                 input,
             })
-            .unwrap();
+            .expect("the EC2 call succeeds");
     }
 
     /// A maintain fleet of `target` units over t2.small (weight 1) in us-east-1a and
@@ -410,7 +410,9 @@ mod tests {
             "CreateLaunchTemplate",
             json!({"LaunchTemplateName": "dash", "LaunchTemplateData": {"ImageId": "ami-1"}}),
         );
-        let lt = lt["LaunchTemplate"]["LaunchTemplateId"].as_str().unwrap();
+        let lt = lt["LaunchTemplate"]["LaunchTemplateId"]
+            .as_str()
+            .expect("a JSON string");
         let out = ec2(
             region,
             "CreateFleet",
@@ -427,7 +429,7 @@ mod tests {
                 }]
             }),
         );
-        out["FleetId"].as_str().unwrap().to_owned()
+        out["FleetId"].as_str().expect("a JSON string").to_owned()
     }
 
     fn report(seq: u64, start: SimTime, success: u64, errors: u64) -> Report {
@@ -519,8 +521,10 @@ mod tests {
             let fault = serde_json::from_value(
                 json!({"action": "interrupt", "targets": {"instances": [id]}}),
             )
-            .unwrap();
-            region.apply(&Command::Fault(fault)).unwrap();
+            .expect("a valid fault request");
+            region
+                .apply(&Command::Fault(fault))
+                .expect("the fault applies");
             region.advance_to(region.now() + SimDuration::from_secs(1));
         }
         let dashboard = snapshot(&mut region);
@@ -560,7 +564,9 @@ mod tests {
             // Older than a minute: not counted.
             report(4, now - SimDuration::from_secs(90), 1_000, 1_000),
         ];
-        region.apply(&Command::Reports { reports }).unwrap();
+        region
+            .apply(&Command::Reports { reports })
+            .expect("the reports apply");
         let requests = snapshot(&mut region).requests;
         assert_eq!(requests.success_per_second, 8.0);
         assert_eq!(requests.error_per_second, 2.0);

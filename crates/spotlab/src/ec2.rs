@@ -501,7 +501,8 @@ mod tests {
 
     #[test]
     fn filters_use_the_cli_shorthand() {
-        let f = parse_filter("Name=instance-state-name,Values=running,pending").unwrap();
+        let f = parse_filter("Name=instance-state-name,Values=running,pending")
+            .expect("the shorthand parses");
         assert_eq!(f.name(), Some("instance-state-name"));
         assert_eq!(f.values(), ["running", "pending"]);
         assert!(parse_filter("instance-state-name=running").is_err());

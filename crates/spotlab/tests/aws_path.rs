@@ -87,7 +87,7 @@ fn local_cloud(state: &Path) -> Up {
 
 #[test]
 fn the_reference_fleet_on_the_local_cloud() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let mut up = local_cloud(&dir.path().join("state"));
     let endpoints = Endpoints {
         all: up.url.clone(),
@@ -130,7 +130,7 @@ fn moto_server() -> Option<PathBuf> {
 fn start_moto(server: &Path) -> (Moto, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .unwrap()
+        .expect("a free loopback port")
         .port();
     let moto = Moto(
         Command::new(server)
@@ -152,7 +152,7 @@ fn start_moto(server: &Path) -> (Moto, String) {
 fn the_reference_fleet_on_moto() {
     let Some(server) = moto_server() else { return };
     let (moto, url) = start_moto(&server);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let mut up = local_cloud(&dir.path().join("state"));
     let endpoints = Endpoints {
         all: url,
@@ -172,7 +172,7 @@ fn the_agents_checkpoint_lands_in_s3() {
     let Some(server) = moto_server() else { return };
     let (moto, url) = start_moto(&server);
     let aws = server.with_file_name("aws");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let cli = |args: &[&str]| {
         let output = Command::new(&aws)
             .args(["--endpoint-url", &url, "--region", "us-east-1"])
@@ -198,10 +198,10 @@ fn the_agents_checkpoint_lands_in_s3() {
         .expect("spotlab target starts");
     let mut line = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut std::io::BufReader::new(target.stdout.take().expect("a piped stream")),
         &mut line,
     )
-    .unwrap();
+    .expect("spotlab target prints its address");
     let target_url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -264,7 +264,9 @@ fn the_agents_checkpoint_lands_in_s3() {
         &format!("s3://spotlab-checkpoints/{key}"),
         &copy.display().to_string(),
     ]);
-    let checkpoint: Value = serde_json::from_slice(&std::fs::read(&copy).unwrap()).unwrap();
+    let checkpoint: Value =
+        serde_json::from_slice(&std::fs::read(&copy).expect("the file is there"))
+            .expect("valid JSON");
     assert_eq!(checkpoint["totals"]["sent"], 20, "{checkpoint}");
     assert_eq!(checkpoint["source"]["instance_id"], "i-0123456789abcdef0");
     drop(moto);
@@ -273,7 +275,7 @@ fn the_agents_checkpoint_lands_in_s3() {
 fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let stack_file = examples.join("walkthrough-stack.toml");
-    let stack_file = stack_file.to_str().unwrap();
+    let stack_file = stack_file.to_str().expect("a UTF-8 path");
 
     let outputs = json("stack up", &spotlab(url, &["stack", "up", stack_file]));
     let template = outputs["LaunchTemplate"]["LaunchTemplateId"]
@@ -281,17 +283,17 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         .expect("a launch template id");
     let subnets: Vec<&str> = outputs["SubnetIds"]
         .as_array()
-        .unwrap()
+        .expect("SubnetIds is a list")
         .iter()
-        .map(|s| s.as_str().unwrap())
+        .map(|s| s.as_str().expect("a JSON string"))
         .collect();
     let request: String = std::fs::read_to_string(examples.join("reference-fleet.json"))
-        .unwrap()
+        .expect("the example fleet request is there")
         .replace("${LAUNCH_TEMPLATE_ID}", template)
         .replace("${SUBNET_ID_1}", subnets[0])
         .replace("${SUBNET_ID_2}", subnets[1]);
     let request_file = dir.join("create_fleet.json");
-    std::fs::write(&request_file, &request).unwrap();
+    std::fs::write(&request_file, &request).expect("writing a test file");
 
     let created = json(
         "create-fleet",
@@ -355,9 +357,9 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     );
     let ids: Vec<&str> = instances["ActiveInstances"]
         .as_array()
-        .unwrap()
+        .expect("ActiveInstances is a list")
         .iter()
-        .map(|i| i["InstanceId"].as_str().unwrap())
+        .map(|i| i["InstanceId"].as_str().expect("a JSON string"))
         .collect();
     assert!(!ids.is_empty());
 
@@ -395,7 +397,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
             ],
         ),
     );
-    let prices = prices["SpotPriceHistory"].as_array().unwrap();
+    let prices = prices["SpotPriceHistory"].as_array().expect("a JSON array");
     assert!(!prices.is_empty() && prices.len() <= 3);
     assert_eq!(prices[0]["InstanceType"], "t2.small");
 
@@ -414,7 +416,12 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
                 ],
             ),
         );
-        assert!(!history["HistoryRecords"].as_array().unwrap().is_empty());
+        assert!(
+            !history["HistoryRecords"]
+                .as_array()
+                .expect("a JSON array")
+                .is_empty()
+        );
 
         let modified = json(
             "modify-fleet",
@@ -452,7 +459,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     );
 
     // A bad request names what is wrong.
-    std::fs::write(&request_file, r#"{"Bogus": 1}"#).unwrap();
+    std::fs::write(&request_file, r#"{"Bogus": 1}"#).expect("writing a test file");
     let bad = spotlab(
         url,
         &[
@@ -471,7 +478,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
 
     // A second fleet left running: cleanup finds the stack by its tag and deletes
     // the fleet (and its instances) first, then the network.
-    std::fs::write(&request_file, &request).unwrap();
+    std::fs::write(&request_file, &request).expect("writing a test file");
     let second = json(
         "create-fleet",
         &spotlab(
@@ -484,7 +491,10 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
             ],
         ),
     );
-    let second = second["FleetId"].as_str().unwrap().to_owned();
+    let second = second["FleetId"]
+        .as_str()
+        .expect("a JSON string")
+        .to_owned();
     let cleaned = spotlab(url, &["stack", "cleanup", "--wait", "60s"]);
     stdout("stack cleanup", &cleaned);
     let said = String::from_utf8_lossy(&cleaned.stderr);

@@ -50,7 +50,7 @@ fn start_target() -> (Process, String) {
         .spawn()
         .expect("starting spotlab target");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.stdout.take().expect("a piped stream"))
         .read_line(&mut line)
         .expect("spotlab target prints its address");
     let url = line
@@ -109,12 +109,13 @@ fn run_agent(target: &str, endpoint: &str, origin: Option<String>, dir: &Path) -
             String::from_utf8_lossy(&output.stdout)
         )
     });
-    let sinks = serde_json::from_value(summary["sinks"].clone()).unwrap();
+    let sinks = serde_json::from_value(summary["sinks"].clone()).expect("valid JSON");
     let location = summary["checkpoint_location"]["Ok"]
         .as_str()
         .unwrap_or_else(|| panic!("no checkpoint: {summary}"));
     let path = url_path(location);
-    let checkpoint = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let checkpoint = serde_json::from_slice(&std::fs::read(&path).expect("the file is there"))
+        .expect("valid JSON");
     Run { checkpoint, sinks }
 }
 
@@ -165,22 +166,22 @@ async fn total(
 async fn cloud_origin(endpoint: &str) -> String {
     let real_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap()
+        .expect("the clock is after 1970")
         .as_millis();
     let health: Value = reqwest::get(format!("{endpoint}/spotlab/v1/health"))
         .await
-        .unwrap()
+        .expect("the cloud answers /health")
         .json()
         .await
-        .unwrap();
-    let now: SimTime = serde_json::from_value(health["virtual_time"].clone()).unwrap();
+        .expect("/health is JSON");
+    let now: SimTime = serde_json::from_value(health["virtual_time"].clone()).expect("valid JSON");
     format!("{real_ms}:{}", now.as_millis())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_reports_through_put_metric_data_match_its_checkpoint() {
     let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let cloud = Up::start(
         &dir.path().join("state"),
         &[
@@ -318,7 +319,7 @@ async fn moto(target: &str, dir: &Path) {
     };
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
-        .unwrap()
+        .expect("a free loopback port")
         .port();
     let _moto = Process {
         child: Command::new(&server)
@@ -346,7 +347,7 @@ async fn moto(target: &str, dir: &Path) {
         return;
     }
     let moto_dir = dir.join("moto");
-    std::fs::create_dir_all(&moto_dir).unwrap();
+    std::fs::create_dir_all(&moto_dir).expect("a directory for moto");
     let run = run_agent(target, &endpoint, None, &moto_dir);
     assert_eq!(
         run.sinks

@@ -43,7 +43,7 @@ fn text(output: &Output) -> (String, String) {
 
 #[test]
 fn the_demo_passes_and_its_report_shows_the_three_phases() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let output = spotlab(
         dir.path(),
         &["demo", "--quiet", "--out", "run", "--junit", "junit.xml"],
@@ -55,13 +55,14 @@ fn the_demo_passes_and_its_report_shows_the_three_phases() {
     );
     assert!(stdout.contains("Verdict: PASS"), "{stdout}");
 
-    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("the file is there");
     assert!(junit.contains("failures=\"0\" errors=\"0\""), "{junit}");
     assert!(junit.matches("<testcase ").count() >= 15, "{junit}");
 
     let run = dir.path().join("run");
     let report: report::RunReport =
-        serde_json::from_slice(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).expect("the file is there"))
+            .expect("valid JSON");
     let phases: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(phases, ["4 units", "8 units", "2 units", "teardown"]);
     let capacity: Vec<Option<f64>> = report.phases[..3]
@@ -70,7 +71,12 @@ fn the_demo_passes_and_its_report_shows_the_three_phases() {
         .collect();
     assert_eq!(capacity, [Some(4.0), Some(8.0), Some(2.0)]);
     assert_eq!(report.phases[0].errors, 0);
-    assert!(report.phases[1].error_rate().unwrap() > 0.2);
+    assert!(
+        report.phases[1]
+            .error_rate()
+            .expect("the phase had requests")
+            > 0.2
+    );
     let alarm = report.alarm.as_ref().expect("the alarm's series");
     let moves: Vec<(&str, &str)> = alarm
         .transitions
@@ -91,7 +97,7 @@ fn the_demo_passes_and_its_report_shows_the_three_phases() {
         "{:?}",
         report.interruptions
     );
-    let cost = report.cost.as_ref().unwrap();
+    let cost = report.cost.as_ref().expect("the run has a cost");
     assert!(cost.spot_usd > 0.0 && cost.spot_usd < cost.on_demand_usd);
     assert!(!report.prices.is_empty());
 
@@ -99,7 +105,7 @@ fn the_demo_passes_and_its_report_shows_the_three_phases() {
     let Some(chromium) = browser::chromium() else {
         return;
     };
-    let page = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let page = std::fs::read_to_string(run.join("report.html")).expect("the file is there");
     let shot = browser::screenshot(
         &chromium,
         &page,
@@ -124,7 +130,7 @@ fn the_demo_passes_and_its_report_shows_the_three_phases() {
 
 #[test]
 fn a_target_at_ten_per_second_fails_the_demo_and_says_why() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let output = spotlab(
         dir.path(),
         &[
@@ -157,17 +163,17 @@ fn a_target_at_ten_per_second_fails_the_demo_and_says_why() {
         "no failed success rate in\n{stdout}"
     );
     assert!(stderr.contains("expectations did not hold"), "{stderr}");
-    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("the file is there");
     assert!(junit.contains("errors=\"0\""), "{junit}");
     assert!(junit.contains("below the expected 20.0%..50.0%"), "{junit}");
 }
 
 #[test]
 fn a_missed_expectation_says_which_and_by_how_much() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     for name in ["walkthrough-stack.toml", "reference-fleet.json"] {
-        std::fs::copy(examples.join(name), dir.path().join(name)).unwrap();
+        std::fs::copy(examples.join(name), dir.path().join(name)).expect("copying an example");
     }
     // Four units at 5 requests/s, expecting errors that a healthy service never makes.
     let scenario = r#"
@@ -192,7 +198,7 @@ phase = "end"
 do = "delete-fleet"
 expect = { running = 0 }
 "#;
-    std::fs::write(dir.path().join("broken.toml"), scenario).unwrap();
+    std::fs::write(dir.path().join("broken.toml"), scenario).expect("writing a test file");
     let output = spotlab(
         dir.path(),
         &["run", "broken.toml", "--quiet", "--out", "run"],
@@ -212,7 +218,7 @@ expect = { running = 0 }
 
 #[test]
 fn find_limit_finds_the_reference_targets_five_per_second() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let output = spotlab(dir.path(), &["find-limit", "--quiet", "--out", "run"]);
     let (stdout, stderr) = text(&output);
     assert!(
@@ -231,7 +237,7 @@ fn find_limit_finds_the_reference_targets_five_per_second() {
 
 #[test]
 fn the_run_refuses_a_capacity_beyond_its_guardrails_and_cleans_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let output = spotlab(
         dir.path(),
         &["demo", "--quiet", "--out", "run", "--max-instances", "6"],
@@ -252,7 +258,7 @@ fn the_run_refuses_a_capacity_beyond_its_guardrails_and_cleans_up() {
 
 #[test]
 fn a_dry_run_lists_the_stack_and_prices_each_capacity_without_creating_anything() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let output = spotlab(dir.path(), &["demo", "--dry-run", "--max-instances", "6"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stdout}\n{stderr}");

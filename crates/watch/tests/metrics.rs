@@ -865,7 +865,7 @@ proptest! {
                 })
                 .collect(),
         )
-        .unwrap();
+        .expect("the metrics are valid");
         let metrics: Vec<MetricId> = (0..3).map(|i| MetricId::new("P", format!("M{i}"))).collect();
         let mut store = Store::new(retention);
         let mut placed: Vec<Placed> = Vec::new();
@@ -875,7 +875,7 @@ proptest! {
                 let second = now - amount;
                 let (resolution, tier) = if high { (Resolution::High, 0) } else { (Resolution::Standard, 2) };
                 let sample = Sample::Value(f64::from(value));
-                store.record(&metrics[metric], Unit::Count, resolution, at(second), &sample).unwrap();
+                store.record(&metrics[metric], Unit::Count, resolution, at(second), &sample).expect("the sample is recorded");
                 let absolute = T0 / 1_000 + second;
                 let key = absolute - absolute % tiers[tier].0;
                 placed.push(Placed { metric, tier, key, value: f64::from(value) });
@@ -887,7 +887,7 @@ proptest! {
             for (index, metric) in metrics.iter().enumerate() {
                 let query = Query {
                     metric, unit: None, start: at(0), end: at(now + 1),
-                    period: Period::from_seconds(1).unwrap(),
+                    period: Period::from_seconds(1).expect("1 s is a period"),
                 };
                 let stored: Vec<(u64, f64, f64)> = store
                     .aggregates(&query, Detail::Summary)

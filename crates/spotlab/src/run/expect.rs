@@ -487,7 +487,7 @@ mod tests {
             .insert("t".into(), (2, vec!["i-1".into(), "i-1".into()]));
         let o = judge(&want, &m, "s");
         assert!(!o.passed);
-        assert!(o.message.unwrap().contains("i-2"));
+        assert!(o.message.expect("a failure has a message").contains("i-2"));
     }
 
     #[test]

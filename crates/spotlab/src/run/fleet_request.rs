@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn the_reference_fleet_parses_with_its_weights() {
-        let request = FleetRequest::parse(FLEET, &lookup).unwrap();
+        let request = FleetRequest::parse(FLEET, &lookup).expect("it parses");
         assert_eq!(request.target_capacity(), 4);
         let weights = request.weights();
         assert_eq!(weights.get("t2.small"), Some(&1.0));
@@ -366,14 +366,16 @@ mod tests {
 
     #[test]
     fn the_worst_case_fills_with_the_smallest_weight_at_the_dearest_price() {
-        let request = FleetRequest::parse(FLEET, &lookup).unwrap();
+        let request = FleetRequest::parse(FLEET, &lookup).expect("it parses");
         let price = |t: &str| match t {
             "t2.small" => Some(0.023),
             "c5.large" => Some(0.085),
             "c5.xlarge" => Some(0.17),
             _ => None,
         };
-        let (instances, hourly) = request.worst_case(8, &price).unwrap();
+        let (instances, hourly) = request
+            .worst_case(8, &price)
+            .expect("every type has a price");
         assert_eq!(instances, 8);
         assert!((hourly - 8.0 * 0.17).abs() < 1e-9);
         assert!(request.worst_case(8, &|_| None).is_err());

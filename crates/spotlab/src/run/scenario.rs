@@ -592,7 +592,7 @@ expect = { alarm = "OK", error_rate = [0, 0.01], notifications = [{ topic = "a",
 
     #[test]
     fn a_scenario_is_checked_into_steps_and_expectations() {
-        let s = parse(MINIMAL, &NoFiles).unwrap();
+        let s = parse(MINIMAL, &NoFiles).expect("it parses");
         assert_eq!(s.time_scale, 60);
         assert_eq!(
             s.target,
