@@ -22,6 +22,10 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// EventBridge: rules and targets.
     pub events: aws_sdk_eventbridge::Client,
+    /// IAM: the instances' role and instance profile.
+    pub iam: aws_sdk_iam::Client,
+    /// S3: the checkpoint bucket.
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -56,6 +60,8 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             events: aws_sdk_eventbridge::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
         }
     }
 
@@ -90,6 +96,21 @@ impl Clients {
                 .map(|u| u.trim_end_matches('/').to_owned())
         };
         let mut clients = Clients::from_config(&config);
+        // An endpoint such as the local cloud's or moto's serves every bucket under its
+        // own path: it has no `BUCKET.host` names.
+        clients.s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .endpoint_url(own("S3").unwrap_or_else(|| url.trim_end_matches('/').to_owned()))
+                .build(),
+        );
+        if let Some(url) = own("IAM") {
+            clients.iam = aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
         if let Some(url) = own("EC2") {
             clients.ec2 = aws_sdk_ec2::Client::from_conf(
                 aws_sdk_ec2::config::Builder::from(&config)

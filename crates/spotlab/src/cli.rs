@@ -46,10 +46,15 @@ pub enum Command {
     /// Inject faults into the local cloud, in the spirit of AWS FIS: Spot
     /// interruptions, rebalance recommendations, pool capacity drops.
     Fault(FaultArgs),
-    /// Create or delete a stack (network, security group, launch template, topics,
-    /// alarms, rules) described by one TOML file, through the AWS SDKs, idempotently:
-    /// the walkthrough's CloudFormation stack in spotlab's terms.
+    /// Create or delete a stack (network, security group, launch template, instance
+    /// role and profile, checkpoint bucket, topics, alarms, rules) described by one TOML
+    /// file, through the AWS SDKs, idempotently: the walkthrough's CloudFormation stack
+    /// in spotlab's terms.
     Stack(StackArgs),
+    /// Find every stack by its tag (`spotlab:stack`) and delete all of it: fleets and
+    /// their instances first, then rules, alarms, topics, launch templates, security
+    /// groups, subnets, VPCs, instance profiles, roles and buckets (`stack cleanup`).
+    Cleanup(CleanupArgs),
     /// Run the reference walkthrough end to end on an embedded local cloud: the 5 req/s
     /// service, the stack, the fleet at 4, 8 and 2 units, the alarm and both topics,
     /// interruptions and drains; a live view, a verdict, a summary and an HTML report.
@@ -494,15 +499,14 @@ pub enum StackAction {
     /// Create what is missing of the stack (a second run creates nothing) and print
     /// its outputs as JSON. `${NAME}` in the file is replaced by the environment
     /// variable NAME (`${NAME:-default}` when it may be unset).
-    Up(StackFileArgs),
+    Up(StackUpArgs),
     /// Delete the stack: fleets launched from its template (and their instances),
     /// rules, alarms, subscriptions and topics, the launch template, security group,
     /// subnets and VPC. Nothing to delete is not an error.
     Down(StackFileArgs),
-    /// Without the file: find every stack by its EC2 tag (`spotlab:stack`) and delete
-    /// its fleets and instances first, then its launch templates, security groups,
-    /// subnets and VPC. Topics, alarms and rules carry no such tag: `down FILE`
-    /// deletes those.
+    /// Without the file: find every stack by its tag (`spotlab:stack`) and delete all
+    /// of it: fleets and their instances first, then rules, alarms, topics, launch
+    /// templates, security groups, subnets, VPCs, instance profiles, roles and buckets.
     Cleanup(CleanupArgs),
 }
 
@@ -518,6 +522,34 @@ pub struct CleanupArgs {
     /// How long to wait for the fleets' instances to terminate (real time).
     #[arg(long, default_value = "10m", value_parser = parse_wait)]
     pub wait: std::time::Duration,
+}
+
+/// `spotlab stack up`.
+#[derive(Debug, clap::Args)]
+pub struct StackUpArgs {
+    /// The stack file and where to apply it.
+    #[command(flatten)]
+    pub stack: StackFileArgs,
+    /// The binary `up` puts in the stack's bucket for the instances to run, when the
+    /// bucket has an `AgentKey` [default: this spotlab]. On AWS it must run on the
+    /// instances' image (e.g. a static x86_64-unknown-linux-musl build).
+    #[arg(long, value_name = "PATH")]
+    pub agent_binary: Option<PathBuf>,
+    /// List what the stack has and what its instances would cost an hour at the Spot
+    /// prices in force now; create nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: price this CreateFleet request (the AWS CLI's JSON, with
+    /// `${LAUNCH_TEMPLATE_ID}` and `${SUBNET_ID_N}` placeholders) at its target
+    /// capacity, against the guardrails below.
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub fleet: Option<PathBuf>,
+    /// With --fleet: the most instances a capacity may need.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_instances: u64,
+    /// With --fleet: the most USD an hour a capacity may cost.
+    #[arg(long, value_name = "USD", default_value_t = 10.0)]
+    pub max_hourly_usd: f64,
 }
 
 /// The stack file and where to apply it.

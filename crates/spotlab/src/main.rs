@@ -39,6 +39,9 @@ fn main() -> ExitCode {
         cli::Command::Topics(args) => topics::run(args),
         cli::Command::Fault(args) => fault::run(args),
         cli::Command::Stack(args) => stack::run(args),
+        cli::Command::Cleanup(args) => stack::run(cli::StackArgs {
+            action: cli::StackAction::Cleanup(args),
+        }),
         cli::Command::Demo(args) => run::demo(args),
         cli::Command::Run(args) => run::run(args),
         cli::Command::FindLimit(args) => run::find_limit(args),

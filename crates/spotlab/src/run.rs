@@ -11,16 +11,16 @@
 //! - `collect`: the report's data; `live`: the terminal view; `junit`: JUnit XML.
 //! - `limit`: `find-limit`.
 
-mod cloud;
+pub(crate) mod cloud;
 mod collect;
-mod dry_run;
+pub(crate) mod dry_run;
 mod expect;
-mod fleet_request;
+pub(crate) mod fleet_request;
 mod junit;
 mod limit;
 mod live;
-mod probe;
-mod scenario;
+pub(crate) mod probe;
+pub(crate) mod scenario;
 mod session;
 
 use std::io::Write as _;

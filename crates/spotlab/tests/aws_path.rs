@@ -17,6 +17,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "support/tagged.rs"]
+mod tagged;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,29 @@ struct Endpoints {
     fleet_changes: bool,
 }
 
+/// The checkpoint bucket of the stack the tests make.
+const BUCKET: &str = "spotlab-test-checkpoints";
+
+/// The stack's name in `examples/aws-stack.toml`.
+const STACK: &str = "ReInvent-EC2SpotTestDev";
+
+/// What is tagged with the stack at these endpoints, through the SDKs.
+fn leftovers(endpoints: &Endpoints) -> Vec<String> {
+    runtime().block_on(async {
+        tagged::Clients::new(Some(&endpoints.all), endpoints.cloudwatch.as_deref())
+            .await
+            .leftovers(STACK)
+            .await
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// `spotlab ARGS` against `endpoint`, with dummy credentials.
 fn spotlab(endpoints: &Endpoints, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_spotlab"));
@@ -50,6 +75,7 @@ fn spotlab(endpoints: &Endpoints, args: &[&str]) -> Output {
         .env("AWS_ACCESS_KEY_ID", "spotlab")
         .env("AWS_SECRET_ACCESS_KEY", "spotlab")
         .env("TARGET_URL", "http://127.0.0.1:9/")
+        .env("CHECKPOINT_BUCKET", BUCKET)
         .env_remove("AWS_PROFILE")
         .output()
         .expect("running spotlab")
@@ -274,10 +300,111 @@ fn the_agents_checkpoint_lands_in_s3() {
 
 fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    let stack_file = examples.join("walkthrough-stack.toml");
+    let stack_file = examples.join("aws-stack.toml");
     let stack_file = stack_file.to_str().expect("a UTF-8 path");
+    // What `up` puts in the bucket for the instances to install: a stand-in for
+    // spotlab's binary, small enough to keep the test quick.
+    let agent = dir.join("agent-binary");
+    std::fs::write(&agent, b"#!/bin/sh\necho spotlab stand-in\n").expect("writing a test file");
+    let agent = agent.to_str().expect("a UTF-8 path");
 
-    let outputs = json("stack up", &spotlab(url, &["stack", "up", stack_file]));
+    let plan = stdout(
+        "stack up --dry-run",
+        &spotlab(
+            url,
+            &[
+                "stack",
+                "up",
+                stack_file,
+                "--dry-run",
+                "--fleet",
+                examples
+                    .join("reference-fleet.json")
+                    .to_str()
+                    .expect("a UTF-8 path"),
+            ],
+        ),
+    );
+    for what in [
+        "IAM role /spotlab/ReInvent-EC2SpotTestDev-InstanceRole",
+        "S3 bucket spotlab-test-checkpoints",
+        "t2.small",
+        "allowed",
+    ] {
+        assert!(plan.contains(what), "{what} not in\n{plan}");
+    }
+    assert!(leftovers(url).is_empty(), "a dry run created something");
+
+    let outputs = json(
+        "stack up",
+        &spotlab(url, &["stack", "up", stack_file, "--agent-binary", agent]),
+    );
+    let profile_arn = outputs["InstanceProfile"]["InstanceProfileArn"]
+        .as_str()
+        .expect("an instance profile ARN")
+        .to_owned();
+    assert!(
+        profile_arn.ends_with(":instance-profile/spotlab/ReInvent-EC2SpotTestDev-InstanceProfile"),
+        "{profile_arn}"
+    );
+    assert_eq!(
+        outputs["Bucket"]["AgentObject"],
+        "s3://spotlab-test-checkpoints/bin/spotlab"
+    );
+    // A second `up` changes nothing and answers the same.
+    let again = json(
+        "stack up again",
+        &spotlab(url, &["stack", "up", stack_file, "--agent-binary", agent]),
+    );
+    assert_eq!(again, outputs);
+    runtime().block_on(async {
+        let clients = tagged::Clients::new(Some(&url.all), url.cloudwatch.as_deref()).await;
+        let object = clients
+            .s3()
+            .get_object()
+            .bucket(BUCKET)
+            .key("bin/spotlab")
+            .send()
+            .await
+            .expect("the agent binary is in the bucket");
+        let body = object.body.collect().await.expect("its body").into_bytes();
+        assert_eq!(&body[..], b"#!/bin/sh\necho spotlab stand-in\n");
+        let versions = clients
+            .ec2()
+            .describe_launch_template_versions()
+            .launch_template_name("ReInvent-EC2SpotTestDev-TestAsgTemplate")
+            .versions("$Default")
+            .send()
+            .await
+            .expect("DescribeLaunchTemplateVersions");
+        let data = versions.launch_template_versions()[0]
+            .launch_template_data()
+            .expect("the version's data");
+        assert_eq!(
+            data.iam_instance_profile().and_then(|p| p.arn()),
+            Some(profile_arn.as_str())
+        );
+    });
+    let mut left = leftovers(url);
+    left.sort();
+    for what in [
+        "VPC",
+        "subnet",
+        "security group",
+        "launch template",
+        "topic",
+        "alarm",
+        "rule",
+        "role",
+        "instance profile",
+        "bucket",
+    ] {
+        assert!(
+            left.iter().any(|l| l.starts_with(what)),
+            "no {what} tagged with the stack: {left:?}"
+        );
+    }
+
     let template = outputs["LaunchTemplate"]["LaunchTemplateId"]
         .as_str()
         .expect("a launch template id");
@@ -495,8 +622,8 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
         .as_str()
         .expect("a JSON string")
         .to_owned();
-    let cleaned = spotlab(url, &["stack", "cleanup", "--wait", "60s"]);
-    stdout("stack cleanup", &cleaned);
+    let cleaned = spotlab(url, &["cleanup", "--wait", "60s"]);
+    stdout("cleanup", &cleaned);
     let said = String::from_utf8_lossy(&cleaned.stderr);
     assert!(
         said.contains("ReInvent-EC2SpotTestDev: cleaned up"),
@@ -512,7 +639,19 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
             .is_some_and(|s| s.starts_with("deleted")),
         "{fleets}"
     );
+    assert_eq!(leftovers(url), Vec::<String>::new(), "cleanup left these");
+
+    // With the file, `down` deletes what `up` made.
+    json(
+        "stack up",
+        &spotlab(url, &["stack", "up", stack_file, "--agent-binary", agent]),
+    );
     stdout("stack down", &spotlab(url, &["stack", "down", stack_file]));
+    assert_eq!(
+        leftovers(url),
+        Vec::<String>::new(),
+        "stack down left these"
+    );
     let again = spotlab(url, &["stack", "cleanup"]);
     stdout("stack cleanup again", &again);
     let said = String::from_utf8_lossy(&again.stderr);

@@ -117,6 +117,16 @@ impl Cloud {
     }
 }
 
+/// The virtual now of the local cloud at `endpoint`; `None` when it is not one (AWS,
+/// moto) or does not answer.
+pub async fn now_at(endpoint: &str) -> Option<SimTime> {
+    let http = reqwest::Client::new();
+    health(&http, endpoint.trim_end_matches('/'))
+        .await
+        .ok()
+        .map(|h| h.virtual_time)
+}
+
 async fn health(http: &reqwest::Client, endpoint: &str) -> anyhow::Result<Health> {
     let answer = http
         .get(format!("{endpoint}/spotlab/v1/health"))

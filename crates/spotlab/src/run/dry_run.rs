@@ -9,12 +9,12 @@ use simtime::SimDuration;
 use super::cloud::Cloud;
 use super::fleet_request::FleetRequest;
 use super::probe;
-use super::scenario::{Action, Scenario};
+use super::scenario::{Action, Limits, Scenario};
 use crate::aws::Clients;
 use crate::stack;
 
 /// A pool's price now and what one unit of capacity costs there.
-struct Pool {
+pub struct Pool {
     instance_type: String,
     zone: String,
     weight: f64,
@@ -32,24 +32,63 @@ pub async fn plan(scenario: &Scenario, cloud: &Cloud) -> anyhow::Result<()> {
     };
     let (text, file) = &scenario.stack;
     let stack = stack::parse(text, &lookup).map_err(|e| e.context(format!("in {file}")))?;
-    // The overrides' subnets stand for their zones here: nothing exists yet.
+    let request = planned_request(&stack, &scenario.fleet)?;
+    let now = cloud.now().await?;
+    let pools = price(&clients, &request, now).await?;
+    let mut capacities: Vec<u32> = vec![u32::try_from(request.target_capacity()).unwrap_or(0)];
+    for step in &scenario.steps {
+        if let Action::ModifyCapacity { capacity } = step.action
+            && !capacities.contains(&capacity)
+        {
+            capacities.push(capacity);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Dry run of {}: nothing is created.", scenario.name)?;
+    writeln!(out, "\nThe stack {} would have:", stack.name)?;
+    for line in stack::resources(&stack) {
+        writeln!(out, "  {line}")?;
+    }
+    write_costs(
+        &mut out,
+        &request,
+        &pools,
+        now,
+        &capacities,
+        &scenario.limits,
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A fleet request for a stack that does not exist yet: the template's id is a
+/// stand-in and the subnets stand for their zones.
+pub fn planned_request(stack: &stack::spec::Stack, fleet: &str) -> anyhow::Result<FleetRequest> {
     let zones: Vec<String> = stack
         .subnets
         .iter()
         .map(|s| s.availability_zone.clone())
         .collect();
-    let request = FleetRequest::parse(&scenario.fleet, &|name: &str| match name {
+    FleetRequest::parse(fleet, &|name: &str| match name {
         "LAUNCH_TEMPLATE_ID" => Some("lt-(the stack's)".to_owned()),
         "SUBNET_ID_1" => zones.first().cloned(),
         "SUBNET_ID_2" => zones.get(1).cloned(),
         "SUBNET_ID_3" => zones.get(2).cloned(),
         _ => None,
-    })?;
-    let now = cloud.now().await?;
+    })
+}
+
+/// Each of the request's pools with its Spot price at `now` (the last in the six hours
+/// before) and its type's On-Demand price.
+pub async fn price(
+    clients: &Clients,
+    request: &FleetRequest,
+    now: simtime::SimTime,
+) -> anyhow::Result<Vec<Pool>> {
     let mut pools = Vec::new();
     for (instance_type, zone, weight) in request.pools() {
         let prices = probe::spot_prices(
-            &clients,
+            clients,
             &instance_type,
             &zone,
             now - SimDuration::from_hours(6),
@@ -64,38 +103,19 @@ pub async fn plan(scenario: &Scenario, cloud: &Cloud) -> anyhow::Result<()> {
             weight,
         });
     }
-    let mut capacities: Vec<u32> = vec![u32::try_from(request.target_capacity()).unwrap_or(0)];
-    for step in &scenario.steps {
-        if let Action::ModifyCapacity { capacity } = step.action
-            && !capacities.contains(&capacity)
-        {
-            capacities.push(capacity);
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "Dry run of {}: nothing is created.", scenario.name)?;
-    writeln!(out, "\nThe stack {} would have:", stack.name)?;
-    if let Some(vpc) = &stack.vpc {
-        writeln!(out, "  VPC {}", vpc.cidr_block)?;
-    }
-    for s in &stack.subnets {
-        writeln!(out, "  subnet {} in {}", s.cidr_block, s.availability_zone)?;
-    }
-    if let Some(g) = &stack.security_group {
-        writeln!(out, "  security group {}", g.group_name)?;
-    }
-    if let Some(t) = &stack.launch_template {
-        writeln!(out, "  launch template {} (image {})", t.name, t.image_id)?;
-    }
-    for t in &stack.topics {
-        writeln!(out, "  topic {}", t.name)?;
-    }
-    for a in &stack.alarms {
-        writeln!(out, "  alarm {}", a.name)?;
-    }
-    for r in &stack.rules {
-        writeln!(out, "  rule {}", r.name)?;
-    }
+    Ok(pools)
+}
+
+/// The pools' prices, then an hour of the fleet at each capacity with the guardrails'
+/// verdict.
+pub fn write_costs(
+    out: &mut dyn std::io::Write,
+    request: &FleetRequest,
+    pools: &[Pool],
+    now: simtime::SimTime,
+    capacities: &[u32],
+    limits: &Limits,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "\nThe fleet's pools, Spot prices at {now} (USD an hour):"
@@ -133,20 +153,16 @@ pub async fn plan(scenario: &Scenario, cloud: &Cloud) -> anyhow::Result<()> {
         .iter()
         .filter_map(|p| p.spot.map(|s| s / p.weight))
         .fold(f64::INFINITY, f64::min);
-    writeln!(
-        out,
-        "\nAn hour of the fleet at each capacity the steps ask for:"
-    )?;
+    writeln!(out, "\nAn hour of the fleet at each capacity:")?;
     let mut rows = Vec::new();
-    for capacity in capacities {
+    for &capacity in capacities {
         let (instances, worst) = request.worst_case(capacity, &probe::on_demand)?;
         let expected = if cheapest.is_finite() {
             format!("{:.4}", cheapest * f64::from(capacity))
         } else {
             "-".to_owned()
         };
-        let refused =
-            instances > scenario.limits.max_instances || worst > scenario.limits.max_hourly_usd;
+        let refused = instances > limits.max_instances || worst > limits.max_hourly_usd;
         rows.push(vec![
             capacity.to_string(),
             expected,
@@ -173,8 +189,7 @@ pub async fn plan(scenario: &Scenario, cloud: &Cloud) -> anyhow::Result<()> {
     writeln!(
         out,
         "\nGuardrails: --max-instances {}, --max-hourly-usd {}.",
-        scenario.limits.max_instances, scenario.limits.max_hourly_usd
+        limits.max_instances, limits.max_hourly_usd
     )?;
-    out.flush()?;
     Ok(())
 }

@@ -152,7 +152,7 @@ impl Session {
         let stack =
             stack::parse(stack_text, &lookup).with_context(|| format!("in {stack_name}"))?;
         live.line(&format!("creating the stack {}", stack.name));
-        let outputs = stack::apply(&clients, &stack)
+        let outputs = stack::apply(&clients, &stack, None)
             .await
             .with_context(|| format!("creating the stack {} at {}", stack.name, cloud.endpoint))?;
         let notifications = run_dir.join("notifications");

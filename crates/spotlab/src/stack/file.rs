@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::placeholders::{Placeholders, substitute};
 use super::spec::{
-    Alarm, LaunchTemplate, Reference, Rule, STACK_TAG, SecurityGroup, Stack, Subnet, Tag,
-    TagSpecification, Target, Topic, Vpc,
+    Alarm, Bucket, InstanceProfile, LaunchTemplate, Reference, Rule, STACK_TAG, SecurityGroup,
+    Stack, Subnet, Tag, TagSpecification, Target, Topic, Vpc,
 };
 
 // ---- The file as written -------------------------------------------------------------
@@ -38,6 +38,41 @@ struct File {
     alarms: Vec<AlarmFile>,
     #[serde(default)]
     rules: Vec<RuleFile>,
+    instance_profile: Option<InstanceProfileFile>,
+    bucket: Option<BucketFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct InstanceProfileFile {
+    role_name: String,
+    instance_profile_name: Option<String>,
+    /// A table or JSON text.
+    assume_role_policy_document: Option<serde_json::Value>,
+    description: Option<String>,
+    #[serde(default)]
+    policies: Vec<PolicyFile>,
+    #[serde(default)]
+    managed_policy_arns: Vec<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct PolicyFile {
+    policy_name: String,
+    /// A table or JSON text.
+    policy_document: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct BucketFile {
+    bucket: String,
+    agent_key: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,8 +312,16 @@ fn check(file: File) -> anyhow::Result<Stack> {
         let name = rule.name.clone();
         rules.push(check_rule(rule, &topics).with_context(|| format!("rule {name}"))?);
     }
+    let instance_profile = file
+        .instance_profile
+        .map(instance_profile)
+        .transpose()
+        .context("instance_profile")?;
+    let bucket = file.bucket.map(bucket).transpose().context("bucket")?;
     Ok(Stack {
         name,
+        instance_profile,
+        bucket,
         vpc: file.vpc,
         subnets: file.subnets,
         security_group: file.security_group,
@@ -337,6 +380,110 @@ fn launch_template(file: LaunchTemplateFile) -> anyhow::Result<LaunchTemplate> {
         key_name: file.key_name,
         user_data_base64,
         tag_specifications: file.tag_specifications,
+        tags: file.tags,
+    })
+}
+
+/// A member that is a JSON object, written as a table or as JSON text: its JSON text.
+fn json_object(value: serde_json::Value, member: &str) -> anyhow::Result<String> {
+    match value {
+        serde_json::Value::String(text) => {
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{member} is a string but not JSON text"))?;
+            ensure!(value.is_object(), "{member} must be a JSON object");
+            Ok(text)
+        }
+        value @ serde_json::Value::Object(_) => Ok(serde_json::to_string(&value)?),
+        _ => bail!("{member} must be a table or JSON text"),
+    }
+}
+
+/// IAM's pattern for role, instance profile and policy names: `[\w+=,.@-]+`.
+fn check_iam_name(name: &str, member: &str, max: usize) -> anyhow::Result<()> {
+    ensure!(
+        (1..=max).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)),
+        "{member} {name:?} must be 1 to {max} letters, digits or _+=,.@-"
+    );
+    Ok(())
+}
+
+/// What EC2 instances need to be trusted with a role.
+const EC2_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn instance_profile(file: InstanceProfileFile) -> anyhow::Result<InstanceProfile> {
+    check_iam_name(&file.role_name, "RoleName", 64)?;
+    let instance_profile_name = file
+        .instance_profile_name
+        .unwrap_or_else(|| file.role_name.clone());
+    check_iam_name(&instance_profile_name, "InstanceProfileName", 128)?;
+    check_tags(&file.tags, "instance_profile")?;
+    let assume_role_policy_document = file
+        .assume_role_policy_document
+        .map(|value| json_object(value, "AssumeRolePolicyDocument"))
+        .transpose()?
+        .unwrap_or_else(|| EC2_TRUST_POLICY.to_owned());
+    let mut names = BTreeSet::new();
+    let mut policies = Vec::new();
+    for policy in file.policies {
+        check_iam_name(&policy.policy_name, "PolicyName", 128)?;
+        ensure!(
+            names.insert(policy.policy_name.clone()),
+            "policy {} appears twice",
+            policy.policy_name
+        );
+        let document = json_object(
+            policy.policy_document,
+            &format!("policy {}'s PolicyDocument", policy.policy_name),
+        )?;
+        policies.push((policy.policy_name, document));
+    }
+    for arn in &file.managed_policy_arns {
+        ensure!(
+            arn.starts_with("arn:") && arn.contains(":policy/"),
+            "ManagedPolicyArns: {arn:?} is not a policy ARN"
+        );
+    }
+    Ok(InstanceProfile {
+        role_name: file.role_name,
+        instance_profile_name,
+        assume_role_policy_document,
+        description: file.description,
+        policies,
+        managed_policy_arns: file.managed_policy_arns,
+        tags: file.tags,
+    })
+}
+
+/// S3's rules for a general purpose bucket's name.
+fn bucket(file: BucketFile) -> anyhow::Result<Bucket> {
+    let name = file.bucket;
+    let labels_ok = name.split('.').all(|label| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    let ip_like = name.split('.').count() == 4 && name.split('.').all(|l| l.parse::<u8>().is_ok());
+    ensure!(
+        (3..=63).contains(&name.len()) && labels_ok && !ip_like && !name.starts_with("xn--"),
+        "Bucket {name:?} must be 3 to 63 lower-case letters, digits, '-' and '.', \
+         start and end with a letter or digit, and not look like an IP address"
+    );
+    if let Some(key) = &file.agent_key {
+        ensure!(
+            !key.is_empty() && key.len() <= 1024 && !key.ends_with('/'),
+            "AgentKey {key:?} must be an object key (1 to 1024 bytes, not ending in /)"
+        );
+    }
+    check_tags(&file.tags, "bucket")?;
+    Ok(Bucket {
+        name,
+        agent_key: file.agent_key,
         tags: file.tags,
     })
 }
@@ -535,17 +682,10 @@ fn check_rule(file: RuleFile, topics: &BTreeSet<String>) -> anyhow::Result<Rule>
                 .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
         "Name must be 1 to 64 letters, digits, '.', '-' or '_'"
     );
-    let event_pattern = match file.event_pattern {
-        None => None,
-        Some(serde_json::Value::String(text)) => {
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .context("EventPattern is a string but not JSON text")?;
-            ensure!(value.is_object(), "EventPattern must be a JSON object");
-            Some(text)
-        }
-        Some(value @ serde_json::Value::Object(_)) => Some(serde_json::to_string(&value)?),
-        Some(_) => bail!("EventPattern must be a table or JSON text"),
-    };
+    let event_pattern = file
+        .event_pattern
+        .map(|value| json_object(value, "EventPattern"))
+        .transpose()?;
     ensure!(
         event_pattern.is_some() || file.schedule_expression.is_some(),
         "a rule needs an EventPattern or a ScheduleExpression"

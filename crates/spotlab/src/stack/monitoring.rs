@@ -10,7 +10,7 @@ use anyhow::bail;
 use aws_sdk_cloudwatch::types::Dimension;
 
 use super::note;
-use super::spec::{Reference, Stack};
+use super::spec::{Reference, STACK_TAG, Stack};
 use crate::aws::{Context as _, next_token};
 
 /// What `up` made of the stack's monitoring: ARNs by name.
@@ -88,6 +88,19 @@ async fn topics(
                 anyhow::anyhow!("CreateTopic {} answered without a TopicArn", topic.name)
             })?
             .to_owned();
+        // Tagged apart from CreateTopic, which refuses an existing topic's name when
+        // the tags differ (a topic made before it carried them).
+        sns.tag_resource()
+            .resource_arn(&arn)
+            .tags(
+                aws_sdk_sns::types::Tag::builder()
+                    .key(STACK_TAG)
+                    .value(&stack.name)
+                    .build()?,
+            )
+            .send()
+            .await
+            .doing(|| format!("tagging topic {}", topic.name))?;
         if !topic.subscriptions.is_empty() {
             let existing = subscriptions(sns, &arn).await?;
             for subscription in &topic.subscriptions {
@@ -207,6 +220,21 @@ async fn alarms(
             bail!("alarm {name} was put but DescribeAlarms does not show it");
         }
     }
+    // PutMetricAlarm applies Tags only when it creates the alarm: tagged apart.
+    for (name, arn) in &described {
+        cloudwatch
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key(STACK_TAG)
+                    .value(&stack.name)
+                    .build(),
+            )
+            .send()
+            .await
+            .doing(|| format!("tagging alarm {name}"))?;
+    }
     Ok(described)
 }
 
@@ -261,6 +289,19 @@ async fn rules(
             .rule_arn()
             .ok_or_else(|| anyhow::anyhow!("PutRule {} answered without a RuleArn", rule.name))?
             .to_owned();
+        // PutRule applies Tags only when it creates the rule: tagged apart.
+        events
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(
+                aws_sdk_eventbridge::types::Tag::builder()
+                    .key(STACK_TAG)
+                    .value(&stack.name)
+                    .build()?,
+            )
+            .send()
+            .await
+            .doing(|| format!("tagging rule {}", rule.name))?;
         let existing = targets(events, &rule.name).await?;
         let stale: Vec<String> = existing
             .iter()
@@ -369,8 +410,23 @@ async fn targets(
 /// Deletes the file's rules (targets first), alarms, and topics (subscriptions
 /// first); those that do not exist are skipped.
 pub async fn down(clients: &Clients<'_>, stack: &Stack) -> anyhow::Result<()> {
-    for rule in &stack.rules {
-        let exists = match clients.events.describe_rule().name(&rule.name).send().await {
+    let rules: Vec<String> = stack.rules.iter().map(|r| r.name.clone()).collect();
+    let alarms: Vec<String> = stack.alarms.iter().map(|a| a.name.clone()).collect();
+    let topics: Vec<String> = stack.topics.iter().map(|t| t.name.clone()).collect();
+    delete(clients, stack, &rules, &alarms, &topics).await
+}
+
+/// Deletes these rules (targets first), alarms, and topics (subscriptions first);
+/// those that do not exist are skipped.
+pub async fn delete(
+    clients: &Clients<'_>,
+    stack: &Stack,
+    rules: &[String],
+    alarms: &[String],
+    topics: &[String],
+) -> anyhow::Result<()> {
+    for rule in rules {
+        let exists = match clients.events.describe_rule().name(rule).send().await {
             Ok(_) => true,
             Err(error)
                 if error
@@ -379,12 +435,12 @@ pub async fn down(clients: &Clients<'_>, stack: &Stack) -> anyhow::Result<()> {
             {
                 false
             }
-            Err(error) => return Err(error).doing(|| format!("describing rule {}", rule.name)),
+            Err(error) => return Err(error).doing(|| format!("describing rule {rule}")),
         };
         if !exists {
             continue;
         }
-        let ids: Vec<String> = targets(clients.events, &rule.name)
+        let ids: Vec<String> = targets(clients.events, rule)
             .await?
             .iter()
             .map(|t| t.id().to_owned())
@@ -393,24 +449,23 @@ pub async fn down(clients: &Clients<'_>, stack: &Stack) -> anyhow::Result<()> {
             clients
                 .events
                 .remove_targets()
-                .rule(&rule.name)
+                .rule(rule)
                 .set_ids(Some(chunk.to_vec()))
                 .send()
                 .await
-                .doing(|| format!("removing the targets of rule {}", rule.name))?;
+                .doing(|| format!("removing the targets of rule {rule}"))?;
         }
         clients
             .events
             .delete_rule()
-            .name(&rule.name)
+            .name(rule)
             .send()
             .await
-            .doing(|| format!("deleting rule {}", rule.name))?;
-        note(stack, &format!("deleted rule {}", rule.name));
+            .doing(|| format!("deleting rule {rule}"))?;
+        note(stack, &format!("deleted rule {rule}"));
     }
 
-    let names: Vec<String> = stack.alarms.iter().map(|a| a.name.clone()).collect();
-    let existing: Vec<String> = existing_alarms(clients.cloudwatch, &names)
+    let existing: Vec<String> = existing_alarms(clients.cloudwatch, alarms)
         .await?
         .into_keys()
         .collect();
@@ -425,12 +480,12 @@ pub async fn down(clients: &Clients<'_>, stack: &Stack) -> anyhow::Result<()> {
         note(stack, &format!("deleted alarm(s) {}", chunk.join(", ")));
     }
 
-    if stack.topics.is_empty() {
+    if topics.is_empty() {
         return Ok(());
     }
     let topic_arns = existing_topics(clients.sns).await?;
-    for topic in &stack.topics {
-        let Some(arn) = topic_arns.get(&topic.name) else {
+    for topic in topics {
+        let Some(arn) = topic_arns.get(topic) else {
             continue;
         };
         for subscription in subscriptions(clients.sns, arn).await? {
@@ -456,10 +511,104 @@ pub async fn down(clients: &Clients<'_>, stack: &Stack) -> anyhow::Result<()> {
             .topic_arn(arn)
             .send()
             .await
-            .doing(|| format!("deleting topic {}", topic.name))?;
-        note(stack, &format!("deleted topic {}", topic.name));
+            .doing(|| format!("deleting topic {topic}"))?;
+        note(stack, &format!("deleted topic {topic}"));
     }
     Ok(())
+}
+
+/// A stack's monitoring resources found by their tag (names).
+#[derive(Clone, Debug, Default)]
+pub struct Tagged {
+    /// Rule names.
+    pub rules: Vec<String>,
+    /// Alarm names.
+    pub alarms: Vec<String>,
+    /// Topic names.
+    pub topics: Vec<String>,
+}
+
+/// Every topic, alarm and rule of the account (rules on the default bus) that carries
+/// a stack's tag, by stack name.
+pub async fn tagged(clients: &Clients<'_>) -> anyhow::Result<BTreeMap<String, Tagged>> {
+    let mut found: BTreeMap<String, Tagged> = BTreeMap::new();
+    for (name, arn) in existing_topics(clients.sns).await? {
+        let tags = clients
+            .sns
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .doing(|| format!("listing the tags of topic {name}"))?;
+        if let Some(tag) = tags.tags().iter().find(|t| t.key() == STACK_TAG) {
+            found
+                .entry(tag.value().to_owned())
+                .or_default()
+                .topics
+                .push(name);
+        }
+    }
+    let mut pages = clients.cloudwatch.describe_alarms().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.doing(|| "describing alarms".to_owned())?;
+        for alarm in page.metric_alarms() {
+            let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
+                continue;
+            };
+            let tags = clients
+                .cloudwatch
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .doing(|| format!("listing the tags of alarm {name}"))?;
+            if let Some(value) = tags
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(STACK_TAG))
+                .and_then(|t| t.value())
+            {
+                found
+                    .entry(value.to_owned())
+                    .or_default()
+                    .alarms
+                    .push(name.to_owned());
+            }
+        }
+    }
+    let mut token = None;
+    loop {
+        let page = clients
+            .events
+            .list_rules()
+            .set_next_token(token)
+            .send()
+            .await
+            .doing(|| "listing rules".to_owned())?;
+        for rule in page.rules() {
+            let (Some(name), Some(arn)) = (rule.name(), rule.arn()) else {
+                continue;
+            };
+            let tags = clients
+                .events
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .doing(|| format!("listing the tags of rule {name}"))?;
+            if let Some(tag) = tags.tags().iter().find(|t| t.key() == STACK_TAG) {
+                found
+                    .entry(tag.value().to_owned())
+                    .or_default()
+                    .rules
+                    .push(name.to_owned());
+            }
+        }
+        token = next_token(page.next_token());
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
 }
 
 /// Every topic of the account: name to ARN.

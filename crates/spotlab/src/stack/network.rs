@@ -79,10 +79,18 @@ pub(super) fn tag_specification(kind: ResourceType, tags: Vec<Tag>) -> TagSpecif
 }
 
 /// Creates what is missing of the stack's EC2 side and returns its ids.
-pub async fn up(ec2: &Client, stack: &Stack) -> anyhow::Result<Network> {
+pub async fn up(
+    ec2: &Client,
+    stack: &Stack,
+    instance_profile_arn: Option<&str>,
+) -> anyhow::Result<Network> {
     let Some(vpc) = &stack.vpc else {
+        let refs = template::Refs {
+            security_group_id: None,
+            instance_profile_arn,
+        };
         let launch_template = match &stack.launch_template {
-            Some(template) => Some(template::up(ec2, stack, template, None).await?),
+            Some(template) => Some(template::up(ec2, stack, template, refs).await?),
             None => None,
         };
         return Ok(Network {
@@ -98,7 +106,11 @@ pub async fn up(ec2: &Client, stack: &Stack) -> anyhow::Result<Network> {
     };
     let launch_template = match &stack.launch_template {
         Some(template) => {
-            Some(template::up(ec2, stack, template, security_group_id.as_deref()).await?)
+            let refs = template::Refs {
+                security_group_id: security_group_id.as_deref(),
+                instance_profile_arn,
+            };
+            Some(template::up(ec2, stack, template, refs).await?)
         }
         None => None,
     };

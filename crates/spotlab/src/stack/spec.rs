@@ -27,6 +27,10 @@ pub struct Stack {
     pub alarms: Vec<Alarm>,
     /// EventBridge rules with their targets.
     pub rules: Vec<Rule>,
+    /// The instances' IAM role and its instance profile.
+    pub instance_profile: Option<InstanceProfile>,
+    /// The S3 bucket for checkpoints (and the agent's binary).
+    pub bucket: Option<Bucket>,
 }
 
 impl Stack {
@@ -41,6 +45,8 @@ impl Stack {
             topics: Vec::new(),
             alarms: Vec::new(),
             rules: Vec::new(),
+            instance_profile: None,
+            bucket: None,
         }
     }
 }
@@ -250,4 +256,42 @@ pub struct Target {
     pub input: Option<String>,
     /// InputPath (a JSONPath into the event).
     pub input_path: Option<String>,
+}
+
+/// The IAM path of the roles and instance profiles stacks create: how `cleanup` lists
+/// them without reading every role of the account.
+pub const IAM_PATH: &str = "/spotlab/";
+
+/// The instances' role (CreateRole, PutRolePolicy, AttachRolePolicy) and the instance
+/// profile that carries it (CreateInstanceProfile, AddRoleToInstanceProfile), both
+/// under [`IAM_PATH`].
+#[derive(Clone, Debug)]
+pub struct InstanceProfile {
+    /// RoleName.
+    pub role_name: String,
+    /// InstanceProfileName (the role's name unless the file says otherwise).
+    pub instance_profile_name: String,
+    /// AssumeRolePolicyDocument as JSON text (EC2 may assume the role unless the file
+    /// says otherwise).
+    pub assume_role_policy_document: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Inline policies (PutRolePolicy): name and JSON text.
+    pub policies: Vec<(String, String)>,
+    /// Managed policies (AttachRolePolicy), by ARN.
+    pub managed_policy_arns: Vec<String>,
+    /// Tags besides the stack's own.
+    pub tags: Vec<Tag>,
+}
+
+/// The S3 bucket (CreateBucket, PutBucketTagging), with the agent's binary put in it
+/// when the file names a key for it.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    /// Bucket name.
+    pub name: String,
+    /// Where `up` puts spotlab's binary for the instances' user data to fetch.
+    pub agent_key: Option<String>,
+    /// Tags besides the stack's own.
+    pub tags: Vec<Tag>,
 }

@@ -5,7 +5,8 @@
 use anyhow::ensure;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    InstanceType, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
+    InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
     ResponseLaunchTemplateData, Tag,
 };
 use serde::Serialize;
@@ -27,11 +28,17 @@ pub struct TemplateOutput {
     pub default_version_number: i64,
 }
 
+/// What the launch template names of the rest of the stack.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Refs<'a> {
+    /// The stack's security group.
+    pub security_group_id: Option<&'a str>,
+    /// The stack's instance profile, by ARN.
+    pub instance_profile_arn: Option<&'a str>,
+}
+
 /// The launch template data the file asks for, in the request's shape.
-fn template_data(
-    template: &spec::LaunchTemplate,
-    security_group_id: Option<&str>,
-) -> RequestLaunchTemplateData {
+fn template_data(template: &spec::LaunchTemplate, refs: Refs<'_>) -> RequestLaunchTemplateData {
     let tag_specifications = template
         .tag_specifications
         .iter()
@@ -52,7 +59,12 @@ fn template_data(
         .set_instance_type(template.instance_type.as_deref().map(InstanceType::from))
         .set_key_name(template.key_name.clone())
         .set_user_data(template.user_data_base64.clone())
-        .set_security_group_ids(security_group_id.map(|id| vec![id.to_owned()]))
+        .set_security_group_ids(refs.security_group_id.map(|id| vec![id.to_owned()]))
+        .set_iam_instance_profile(refs.instance_profile_arn.map(|arn| {
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .arn(arn)
+                .build()
+        }))
         .set_tag_specifications((!tag_specifications.is_empty()).then_some(tag_specifications))
         .build()
 }
@@ -66,12 +78,10 @@ type Fingerprint = (
     Option<String>,
     Vec<String>,
     Vec<(String, Vec<(String, String)>)>,
+    Option<String>,
 );
 
-fn fingerprint_of_file(
-    template: &spec::LaunchTemplate,
-    security_group_id: Option<&str>,
-) -> Fingerprint {
+fn fingerprint_of_file(template: &spec::LaunchTemplate, refs: Refs<'_>) -> Fingerprint {
     let mut specs: Vec<(String, Vec<(String, String)>)> = template
         .tag_specifications
         .iter()
@@ -91,8 +101,12 @@ fn fingerprint_of_file(
         template.instance_type.clone(),
         template.key_name.clone(),
         template.user_data_base64.clone(),
-        security_group_id.map(str::to_owned).into_iter().collect(),
+        refs.security_group_id
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
         specs,
+        refs.instance_profile_arn.map(str::to_owned),
     )
 }
 
@@ -130,6 +144,9 @@ fn fingerprint_of_version(data: &ResponseLaunchTemplateData) -> Fingerprint {
         data.user_data().map(str::to_owned),
         groups,
         specs,
+        data.iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_owned),
     )
 }
 
@@ -137,7 +154,7 @@ pub(super) async fn up(
     ec2: &Client,
     stack: &Stack,
     template: &spec::LaunchTemplate,
-    security_group_id: Option<&str>,
+    refs: Refs<'_>,
 ) -> anyhow::Result<TemplateOutput> {
     let found = ec2
         .describe_launch_templates()
@@ -145,7 +162,7 @@ pub(super) async fn up(
         .send()
         .await
         .doing(|| format!("finding the launch template {}", template.name))?;
-    let data = template_data(template, security_group_id);
+    let data = template_data(template, refs);
     let Some(existing) = found.launch_templates().first() else {
         let own_tags = tags(stack, None, &template.tags);
         let created = ec2
@@ -203,9 +220,7 @@ pub(super) async fn up(
     let current = versions.launch_template_versions().first();
     let same = current
         .and_then(|v| v.launch_template_data())
-        .is_some_and(|d| {
-            fingerprint_of_version(d) == fingerprint_of_file(template, security_group_id)
-        });
+        .is_some_and(|d| fingerprint_of_version(d) == fingerprint_of_file(template, refs));
     if same {
         return Ok(TemplateOutput {
             launch_template_id: id,
