@@ -18,6 +18,11 @@
 //!   query-compatible services add `x-amzn-query-error: <QueryCode>;Sender|Receiver`,
 //!   which botocore and aws-sdk-rust need to raise typed exceptions (fact sheet 1.5).
 //!
+//! - The client's side ([`encode_input`], [`decode_output`]): the same two conversions
+//!   the other way round, for a shell that forwards a request decoded from another
+//!   protocol to a JSON service (the tests' CBOR-to-JSON bridge to moto) and reads its
+//!   answer back into canonical JSON.
+//!
 //! The `Content-Type` of both directions is [`content_type`]; the caller adds
 //! `x-amzn-RequestId`.
 
@@ -292,6 +297,53 @@ pub fn encode_output(
     })
 }
 
+/// Renders a request body: canonical JSON of `operation`'s input shape (as any
+/// protocol's decoder produces it) as the JSON a client sends, timestamps as epoch
+/// seconds and blobs as base64. An operation without an input sends `{}`. The inverse
+/// of [`decode_input`].
+pub fn encode_input(model: &Model, operation: &str, value: &Value) -> Result<Vec<u8>, OutputError> {
+    let op = model.operation(operation).ok_or_else(|| OutputError {
+        path: String::new(),
+        reason: format!("the model has no operation {operation}"),
+    })?;
+    let wire = match op.input {
+        Some(shape) if !value.is_null() => encode_value(model, shape, value, &Path::Root)?,
+        _ => {
+            if !value.is_null() && value.as_object().is_none_or(|m| !m.is_empty()) {
+                return Err(OutputError {
+                    path: String::new(),
+                    reason: format!("{operation} has no input, but the request is {value}"),
+                });
+            }
+            Value::Object(Map::new())
+        }
+    };
+    serde_json::to_vec(&wire).map_err(|e| OutputError {
+        path: String::new(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads a successful answer's body into canonical JSON of `operation`'s output shape,
+/// checked as [`decode_input`] checks a request: timestamps (epoch seconds or ISO 8601
+/// text) become epoch-second numbers, unknown members and nulls are dropped, a value of
+/// the wrong type is an error naming its path. An empty body, or any body of an
+/// operation without an output, is `{}`. The inverse of [`encode_output`].
+pub fn decode_output(model: &Model, operation: &str, body: &[u8]) -> Result<Value, InputError> {
+    let op = model
+        .operation(operation)
+        .ok_or_else(|| InputError::UnknownOperation(operation.to_owned()))?;
+    let Some(shape) = op.output else {
+        return Ok(Value::Object(Map::new()));
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| InputError::Malformed(e.to_string()))?;
+    decode_value(model, shape, &value, &Path::Root)
+}
+
 fn encode_value(
     model: &Model,
     shape: ShapeId,
@@ -439,5 +491,86 @@ mod tests {
             b"{}"
         );
         assert!(encode_output(model, "PutMetricData", &json!({"A": 1})).is_err());
+    }
+
+    #[test]
+    fn an_input_encodes_to_what_decode_input_reads_back() {
+        let model = Model::cloudwatch();
+        let request = json!({
+            "Namespace": "spotlab",
+            "MetricData": [{
+                "MetricName": "Error",
+                "Timestamp": 1_700_000_000.5,
+                "Values": [0.0, 1.0],
+                "Counts": [5.0, 3.0],
+                "Unit": "Count",
+                "Dimensions": [{"Name": "InstanceId", "Value": "i-1"}],
+            }],
+        });
+        let body = encode_input(model, "PutMetricData", &request).expect("a valid input");
+        let wire: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(wire["MetricData"][0]["Timestamp"], json!(1_700_000_000.5));
+        assert_eq!(
+            decode_input(model, "PutMetricData", &body).expect("decodes"),
+            request
+        );
+    }
+
+    #[test]
+    fn an_input_of_the_wrong_shape_is_refused_with_its_path() {
+        let model = Model::cloudwatch();
+        let error = encode_input(
+            model,
+            "PutMetricData",
+            &json!({"MetricData": [{"Values": ["one"]}]}),
+        )
+        .expect_err("a string is not a double");
+        assert_eq!(error.path, "MetricData[0].Values[0]");
+        assert!(encode_input(model, "NoSuchOperation", &json!({})).is_err());
+    }
+
+    #[test]
+    fn an_answer_decodes_into_canonical_json() {
+        let model = Model::cloudwatch();
+        let body = br#"{"Label": "Error", "Datapoints": [
+            {"Timestamp": "2023-11-14T22:13:20Z", "SampleCount": 8.0, "Average": 0.375,
+             "Sum": 3, "Unit": "Count", "Extra": true}], "Unmodeled": null}"#;
+        let answer = decode_output(model, "GetMetricStatistics", body).expect("decodes");
+        assert_eq!(
+            answer,
+            json!({"Label": "Error", "Datapoints": [{
+                "Timestamp": 1_700_000_000, "SampleCount": 8.0, "Average": 0.375,
+                "Sum": 3.0, "Unit": "Count"}]})
+        );
+        let wire = encode_output(model, "GetMetricStatistics", &answer).expect("encodes");
+        assert_eq!(
+            decode_output(model, "GetMetricStatistics", &wire).expect("decodes"),
+            answer
+        );
+    }
+
+    #[test]
+    fn an_answer_without_output_or_body_is_empty_and_a_bad_one_names_its_path() {
+        let model = Model::cloudwatch();
+        for (operation, body) in [("PutMetricData", &b"{}"[..]), ("DescribeAlarms", b"")] {
+            assert_eq!(
+                decode_output(model, operation, body).expect("decodes"),
+                json!({})
+            );
+        }
+        let error = decode_output(
+            model,
+            "DescribeAlarms",
+            br#"{"MetricAlarms": [{"Threshold": "high"}]}"#,
+        )
+        .expect_err("a string is not a double");
+        assert!(
+            matches!(&error, InputError::InvalidValue { path, .. } if path == "MetricAlarms[0].Threshold"),
+            "{error:?}"
+        );
+        assert!(matches!(
+            decode_output(model, "DescribeAlarms", b"<xml/>"),
+            Err(InputError::Malformed(_))
+        ));
     }
 }

@@ -1,21 +1,34 @@
-//! `spotlab agent --report cloudwatch` end to end: the real `up`, `target` and `agent`
-//! binaries on loopback at time scale 20, the agent finding the local cloud through the
-//! standard SDK variables (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials) as it would
-//! find AWS, and everything checked back through aws-sdk-cloudwatch: the request counts
-//! equal the agent's checkpoint exactly, per dimension set; a Latency p99 exists; the
-//! walkthrough's error-rate alarm leaves INSUFFICIENT_DATA.
+//! `spotlab agent --report cloudwatch` end to end, one test body against two
+//! CloudWatches: the local cloud (`spotlab up`) and moto's, both on loopback.
 //!
-//! The same run against moto's CloudWatch is attempted when `spotlab-venv/bin/moto_server`
-//! exists (under the main checkout's or this build's target directory), and skipped
-//! with a message otherwise, or when moto does not answer aws-sdk-cloudwatch's protocol
-//! (Smithy RPC v2 CBOR, which moto 5.2.5 does not serve).
+//! Each run: the walkthrough's alarm (from `examples/walkthrough-stack.toml`) is created
+//! through aws-sdk-cloudwatch, the real `spotlab agent` runs against `spotlab target`
+//! at time scale 20 and finds the CloudWatch through the standard SDK variables
+//! (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials) as it would find AWS's, and then,
+//! through the SDK again: `Sum(Success) + Sum(Error)` equals the agent's checkpoint per
+//! dimension set; the alarm exists as defined and its own metric query (namespace,
+//! metric, dimensions, statistic, period, through GetMetricData) sees the agent's data:
+//! as many samples as the agent completed requests and their error rate as the average;
+//! DeleteAlarms removes it.
+//!
+//! On the local cloud the agent's clock is aligned with the cloud's virtual clock, and
+//! additionally a Latency p99 exists and the alarm leaves INSUFFICIENT_DATA. moto
+//! evaluates no alarms and has no percentiles, and it matches a query's dimensions by
+//! containment, so a query without dimensions adds up every dimension set the agent
+//! sent. moto's CloudWatch does not speak aws-sdk-cloudwatch's Smithy RPC v2 CBOR, so
+//! its calls (the agent's and the test's) go through `support/cbor_bridge.rs`, which
+//! forwards them to moto as AWS JSON 1.0. The moto run skips when the Python virtual
+//! environment is missing, unless `SPOTLAB_REQUIRE_MOTO` or `SPOTLAB_REQUIRE_AWS_CLI`
+//! is set (see `support/moto.rs`).
 
 #![allow(clippy::unwrap_used)] // A panic in a test helper is a failed test with a message.
 
 mod support;
 
+#[path = "support/cbor_bridge.rs"]
+mod cbor_bridge;
+
 use std::io::{BufRead as _, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,10 +36,44 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use agent_wire::Checkpoint;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, StateValue,
+    Statistic,
+};
 use serde_json::Value;
-use simtime::SimTime;
+use simtime::{SimDuration, SimTime};
 use support::Up;
+use support::moto::Moto;
+
+/// The dimension sets the agent reports with `--fleet-id fleet-cw --instance-id i-cw`
+/// and no metadata service (no instance type, no zone).
+const DIMENSION_SETS: [Option<(&str, &str)>; 3] = [
+    None,
+    Some(("FleetId", "fleet-cw")),
+    Some(("InstanceId", "i-cw")),
+];
+
+/// Which CloudWatch a run reports to, and what it does beyond storing metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// The local cloud: evaluates alarms, serves percentiles, matches dimension sets
+    /// exactly, runs on a virtual clock.
+    LocalCloud,
+    /// moto (through the bridge): stores alarms without evaluating them, has no
+    /// percentiles, matches dimensions by containment, runs on real time.
+    Moto,
+}
+
+impl Kind {
+    /// How many copies of the agent's data a query with `dimension` sees: one, except
+    /// on moto without dimensions, where every dimension set the agent sent matches.
+    fn copies(self, dimension: Option<(&str, &str)>) -> f64 {
+        match (self, dimension) {
+            (Kind::Moto, None) => DIMENSION_SETS.len() as f64,
+            _ => 1.0,
+        }
+    }
+}
 
 /// A child process killed on drop, so a failed assertion leaves nothing running.
 struct Process {
@@ -88,7 +135,11 @@ fn run_agent(target: &str, endpoint: &str, origin: Option<String>, dir: &Path) -
         .env_remove("AWS_EC2_METADATA_SERVICE_ENDPOINT")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL_CLOUDWATCH")
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Gzip every PutMetricData, as the SDK does with calls over 10 KB: the
+        // compressed path is then exercised whatever the size of the reports.
+        .env("AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES", "0")
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "spotlab")
@@ -127,23 +178,24 @@ fn url_path(location: &str) -> PathBuf {
     )
 }
 
-fn client(endpoint: &str) -> Client {
-    support::sdk(endpoint).cloudwatch
-}
-
 fn at(time: SimTime) -> DateTime {
     DateTime::from_millis(time.as_millis() as i64)
 }
 
-/// Sum of a statistic of `metric` (with one dimension or none) over the run, give or
-/// take two minutes, by minute.
+/// The run's span, give or take two minutes: every query's window.
+fn window(run: &Checkpoint) -> (DateTime, DateTime) {
+    let margin = SimDuration::from_mins(2);
+    (at(run.started - margin), at(run.written + margin))
+}
+
+/// Sum of `metric` (with one dimension or none) over the run, by minute.
 async fn total(
     cloudwatch: &Client,
     run: &Checkpoint,
     metric: &str,
     dimension: Option<(&str, &str)>,
 ) -> f64 {
-    let minutes = simtime::SimDuration::from_mins(2);
+    let (start, end) = window(run);
     let answer = cloudwatch
         .get_metric_statistics()
         .namespace("spotlab")
@@ -152,8 +204,8 @@ async fn total(
             dimension
                 .map(|(name, value)| vec![Dimension::builder().name(name).value(value).build()]),
         )
-        .start_time(at(run.started - minutes))
-        .end_time(at(run.written + minutes))
+        .start_time(start)
+        .end_time(end)
         .period(60)
         .statistics(Statistic::Sum)
         .send()
@@ -178,80 +230,250 @@ async fn cloud_origin(endpoint: &str) -> String {
     format!("{real_ms}:{}", now.as_millis())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agent_reports_through_put_metric_data_match_its_checkpoint() {
-    let started = Instant::now();
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let cloud = Up::start(
-        &dir.path().join("state"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--time-scale",
-            "20",
-            "--seed",
-            "3",
-        ],
-    );
-    let cloudwatch = client(&cloud.url);
-    // The walkthrough's alarm, with a 10-second period; `ignore` keeps the state the
-    // data gave it once the run is over.
+/// The walkthrough's alarm as the stack file defines it (its first `[[alarms]]`), less
+/// its actions: this test has no topics.
+async fn put_walkthrough_alarm(cloudwatch: &Client) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/walkthrough-stack.toml");
+    let file = std::fs::read_to_string(&path).expect("the walkthrough's stack file");
+    let stack: toml::Value = toml::from_str(&file).expect("the stack file is TOML");
+    let alarm = stack
+        .get("alarms")
+        .and_then(|alarms| alarms.get(0))
+        .expect("the stack file has an alarm");
+    let text = |key: &str| {
+        alarm
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .unwrap_or_else(|| panic!("the alarm has no text {key}"))
+    };
+    let number = |key: &str| {
+        alarm
+            .get(key)
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or_else(|| panic!("the alarm has no integer {key}"))
+    };
+    let name = text("AlarmName").to_owned();
     cloudwatch
         .put_metric_alarm()
-        .alarm_name("errors")
-        .namespace("spotlab")
-        .metric_name("Error")
-        .statistic(Statistic::Average)
-        .period(10)
-        .evaluation_periods(1)
-        .threshold(0.1)
-        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .treat_missing_data("ignore")
+        .alarm_name(&name)
+        .namespace(text("Namespace"))
+        .metric_name(text("MetricName"))
+        .statistic(Statistic::from(text("Statistic")))
+        .period(number("Period"))
+        .evaluation_periods(number("EvaluationPeriods"))
+        .threshold(
+            alarm
+                .get("Threshold")
+                .and_then(toml::Value::as_float)
+                .expect("the alarm has a threshold"),
+        )
+        .comparison_operator(ComparisonOperator::from(text("ComparisonOperator")))
+        .treat_missing_data(text("TreatMissingData"))
         .send()
         .await
         .expect("PutMetricAlarm");
+    name
+}
+
+/// The metric alarm named `name`, if there is one.
+async fn describe(cloudwatch: &Client, name: &str) -> Option<MetricAlarm> {
+    let answer = cloudwatch
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    answer.metric_alarms().first().cloned()
+}
+
+/// What the alarm's own metric query returns over the run: (its statistic's values,
+/// total sample count, total sum), through GetMetricData with the alarm's namespace,
+/// metric, dimensions, statistic and period.
+async fn alarm_query(
+    cloudwatch: &Client,
+    alarm: &MetricAlarm,
+    run: &Checkpoint,
+) -> (Vec<f64>, f64, f64) {
+    let metric = Metric::builder()
+        .namespace(alarm.namespace().expect("a metric alarm has a namespace"))
+        .metric_name(alarm.metric_name().expect("a metric alarm has a metric"))
+        .set_dimensions(Some(alarm.dimensions().to_vec()))
+        .build();
+    let statistic = alarm
+        .statistic()
+        .expect("the walkthrough's alarm has a statistic")
+        .as_str();
+    let query = |id: &str, stat: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(metric.clone())
+                    .period(alarm.period().expect("a metric alarm has a period"))
+                    .stat(stat)
+                    .build(),
+            )
+            .build()
+    };
+    let (start, end) = window(run);
+    let answer = cloudwatch
+        .get_metric_data()
+        .metric_data_queries(query("alarm", statistic))
+        .metric_data_queries(query("samples", "SampleCount"))
+        .metric_data_queries(query("sum", "Sum"))
+        .start_time(start)
+        .end_time(end)
+        .send()
+        .await
+        .expect("GetMetricData");
+    let values = |id: &str| -> Vec<f64> {
+        answer
+            .metric_data_results()
+            .iter()
+            .find(|result| result.id() == Some(id))
+            .unwrap_or_else(|| panic!("no result {id}: {answer:?}"))
+            .values()
+            .to_vec()
+    };
+    (
+        values("alarm"),
+        values("samples").iter().sum(),
+        values("sum").iter().sum(),
+    )
+}
+
+/// The test body: the alarm, the agent's run, and every check, against `endpoint`.
+async fn agent_data_reaches_the_alarm(kind: Kind, endpoint: &str, dir: &Path) {
+    let started = Instant::now();
+    let cloudwatch = support::sdk(endpoint).cloudwatch;
+    let name = put_walkthrough_alarm(&cloudwatch).await;
     let (_target, target_url) = start_target();
-    let origin = cloud_origin(&cloud.url).await;
-    let run = run_agent(&target_url, &cloud.url, Some(origin), dir.path());
+    let origin = match kind {
+        Kind::LocalCloud => Some(cloud_origin(endpoint).await),
+        Kind::Moto => None,
+    };
+    let run = run_agent(&target_url, endpoint, origin, dir);
     let agent_done = started.elapsed();
 
     let totals = &run.checkpoint.totals;
-    assert!(totals.completed() > 100, "{totals:?}");
-    assert!(totals.errors() > 0, "the target throttles: {totals:?}");
+    assert!(totals.completed() > 100, "{kind:?}: {totals:?}");
+    assert!(
+        totals.errors() > 0,
+        "{kind:?}: the target throttles: {totals:?}"
+    );
     assert_eq!(
         run.sinks
             .iter()
             .map(|(_, _, undelivered)| undelivered)
             .sum::<u64>(),
         0,
-        "{:?}",
+        "{kind:?}: {:?}",
         run.sinks
     );
-    for dimension in [
-        None,
-        Some(("FleetId", "fleet-cw")),
-        Some(("InstanceId", "i-cw")),
-    ] {
+    for dimension in DIMENSION_SETS {
+        let copies = kind.copies(dimension);
         let success = total(&cloudwatch, &run.checkpoint, "Success", dimension).await;
         let error = total(&cloudwatch, &run.checkpoint, "Error", dimension).await;
         assert_eq!(
             success + error,
-            totals.completed() as f64,
-            "Sum(Success) + Sum(Error) by {dimension:?} against {totals:?}"
+            totals.completed() as f64 * copies,
+            "{kind:?}: Sum(Success) + Sum(Error) by {dimension:?} against {totals:?}"
         );
-        assert_eq!(error, totals.errors() as f64, "{dimension:?}");
+        assert_eq!(
+            error,
+            totals.errors() as f64 * copies,
+            "{kind:?}: {dimension:?}"
+        );
     }
 
+    // The alarm as defined (watching what the agent sends: its default namespace), and
+    // its own query over the agent's data.
+    let alarm = describe(&cloudwatch, &name)
+        .await
+        .unwrap_or_else(|| panic!("{kind:?}: DescribeAlarms does not find {name}"));
+    assert_eq!(alarm.namespace(), Some("spotlab"), "{kind:?}: {alarm:?}");
+    assert_eq!(alarm.metric_name(), Some("Error"), "{kind:?}: {alarm:?}");
+    assert_eq!(
+        alarm.statistic(),
+        Some(&Statistic::Average),
+        "{kind:?}: {alarm:?}"
+    );
+    let copies = kind.copies(None);
+    let (averages, samples, errors) = alarm_query(&cloudwatch, &alarm, &run.checkpoint).await;
+    assert!(
+        !averages.is_empty() && averages.iter().all(|a| (0.0..=1.0).contains(a)),
+        "{kind:?}: Average(Error) by period {averages:?}"
+    );
+    assert_eq!(samples, totals.completed() as f64 * copies, "{kind:?}");
+    assert_eq!(errors, totals.errors() as f64 * copies, "{kind:?}");
+    let rate = totals.errors() as f64 / totals.completed() as f64;
+    assert!(
+        (errors / samples - rate).abs() < 1e-9,
+        "{kind:?}: error rate {} against the agent's {rate}",
+        errors / samples
+    );
+
+    let state = match kind {
+        Kind::LocalCloud => {
+            local_cloud_latency(&cloudwatch, &run.checkpoint).await;
+            format!("{:?}", leaves_insufficient_data(&cloudwatch, &name).await)
+        }
+        Kind::Moto => format!("{:?} (not evaluated)", alarm.state_value()),
+    };
+    refused_call_is_typed(kind, &cloudwatch).await;
+
+    cloudwatch
+        .delete_alarms()
+        .alarm_names(&name)
+        .send()
+        .await
+        .expect("DeleteAlarms");
+    assert!(
+        describe(&cloudwatch, &name).await.is_none(),
+        "{kind:?}: the alarm is still there"
+    );
+    eprintln!(
+        "{kind:?}: {} requests, {} errors, alarm {state}; agent done after {agent_done:?}, \
+         checks after {:?}",
+        totals.completed(),
+        totals.errors(),
+        started.elapsed()
+    );
+}
+
+/// A refused call comes back as the SDK's typed error: the service's code survives
+/// the protocols in between (on moto, JSON 1.0's error document and then the bridge's
+/// CBOR one).
+async fn refused_call_is_typed(kind: Kind, cloudwatch: &Client) {
+    let error = cloudwatch
+        .get_metric_statistics()
+        .namespace("spotlab")
+        .metric_name("Error")
+        .start_time(DateTime::from_secs(1_700_000_600))
+        .end_time(DateTime::from_secs(1_700_000_000))
+        .period(60)
+        .statistics(Statistic::Sum)
+        .send()
+        .await
+        .expect_err("StartTime after EndTime is refused");
+    assert!(
+        error
+            .as_service_error()
+            .is_some_and(|e| e.is_invalid_parameter_value_exception()),
+        "{kind:?}: {error:?}"
+    );
+}
+
+/// A Latency p99 over the run (the local cloud serves extended statistics).
+async fn local_cloud_latency(cloudwatch: &Client, run: &Checkpoint) {
+    let (start, end) = window(run);
     let latency = cloudwatch
         .get_metric_statistics()
         .namespace("spotlab")
         .metric_name("Latency")
-        .start_time(at(
-            run.checkpoint.started - simtime::SimDuration::from_mins(2)
-        ))
-        .end_time(at(
-            run.checkpoint.written + simtime::SimDuration::from_mins(2)
-        ))
+        .start_time(start)
+        .end_time(end)
         .period(60)
         .extended_statistics("p99")
         .send()
@@ -266,105 +488,48 @@ async fn agent_reports_through_put_metric_data_match_its_checkpoint() {
         !p99.is_empty() && p99.iter().all(|v| *v > 0.0),
         "{latency:?}"
     );
+}
 
-    // Evaluated on the cloud's clock: a 10-second period is half a real second.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let state = loop {
-        let alarms = cloudwatch
-            .describe_alarms()
-            .alarm_names("errors")
-            .send()
+/// Waits for the local cloud to evaluate the alarm out of INSUFFICIENT_DATA, on its
+/// clock (a minute is three real seconds at time scale 20); returns the state.
+async fn leaves_insufficient_data(cloudwatch: &Client, name: &str) -> StateValue {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = describe(cloudwatch, name)
             .await
-            .expect("DescribeAlarms");
-        let state = alarms.metric_alarms()[0].state_value().cloned();
-        if state
-            .as_ref()
-            .is_some_and(|s| *s != StateValue::InsufficientData)
-        {
-            break state;
+            .and_then(|alarm| alarm.state_value().cloned());
+        match state {
+            Some(state) if state != StateValue::InsufficientData => return state,
+            _ => {}
         }
         assert!(Instant::now() < deadline, "alarm still {state:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    eprintln!(
-        "local cloud: {} requests, {} errors, alarm {state:?}; agent done after {agent_done:?}, checks after {:?}",
-        totals.completed(),
-        totals.errors(),
-        started.elapsed()
-    );
-
-    moto(&target_url, dir.path()).await;
+    }
 }
 
-/// `moto_server` from the AWS CLI's virtual environment, when someone has added moto.
-fn moto_server() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates = vec![manifest.join("../../target/spotlab-venv/bin/moto_server")];
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(target).join("spotlab-venv/bin/moto_server"));
-    }
-    candidates.push(PathBuf::from(
-        "/work/main/target/spotlab-venv/bin/moto_server",
-    ));
-    candidates.into_iter().find(|path| path.is_file())
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_clouds_alarm_sees_the_agents_data() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let cloud = Up::start(
+        &dir.path().join("state"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "20",
+            "--seed",
+            "3",
+        ],
+    );
+    agent_data_reaches_the_alarm(Kind::LocalCloud, &cloud.url, dir.path()).await;
 }
 
-/// The same run against moto's CloudWatch (real time: no origin; moto has no alarm
-/// evaluation or percentiles, so only the counts are checked, by `InstanceId`, since
-/// moto matches dimensions by containment and would add the other sets in).
-async fn moto(target: &str, dir: &Path) {
-    let Some(server) = moto_server() else {
-        eprintln!("moto_server not found under target/spotlab-venv: skipping the moto part");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn motos_alarm_sees_the_agents_data_through_the_cbor_bridge() {
+    let Some(moto) = Moto::start() else {
         return;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let _moto = Process {
-        child: Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting moto_server"),
-    };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // aws-sdk-cloudwatch speaks only Smithy RPC v2 CBOR; moto 5.2 serves JSON and query
-    // only, and answers a CBOR call with 404.
-    let cloudwatch = client(&endpoint);
-    if let Err(error) = cloudwatch.list_metrics().send().await {
-        let status = error.raw_response().map(|raw| raw.status().as_u16());
-        eprintln!(
-            "moto's CloudWatch does not answer aws-sdk-cloudwatch (Smithy RPC v2 CBOR; HTTP \
-             {status:?}): skipping the moto part"
-        );
-        return;
-    }
-    let moto_dir = dir.join("moto");
-    std::fs::create_dir_all(&moto_dir).expect("a directory for moto");
-    let run = run_agent(target, &endpoint, None, &moto_dir);
-    assert_eq!(
-        run.sinks
-            .iter()
-            .map(|(_, _, undelivered)| undelivered)
-            .sum::<u64>(),
-        0,
-        "moto: {:?}",
-        run.sinks
-    );
-    let dimension = Some(("InstanceId", "i-cw"));
-    let success = total(&cloudwatch, &run.checkpoint, "Success", dimension).await;
-    let error = total(&cloudwatch, &run.checkpoint, "Error", dimension).await;
-    assert_eq!(
-        success + error,
-        run.checkpoint.totals.completed() as f64,
-        "moto: {:?}",
-        run.checkpoint.totals
-    );
+    let bridge = cbor_bridge::Bridge::start(&moto.url);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    agent_data_reaches_the_alarm(Kind::Moto, &bridge.url, dir.path()).await;
 }

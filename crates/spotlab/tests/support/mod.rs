@@ -1,7 +1,9 @@
 //! What the tests that run `spotlab up` share: starting it on a free loopback port (or
-//! its recorded one), stopping it, and SDK clients for it. Each test file
-//! uses a part of this module, so unused parts are not warnings.
+//! its recorded one), stopping it, and SDK clients for it; moto's server (`moto.rs`).
+//! Each test file uses a part of this module, so unused parts are not warnings.
 #![allow(dead_code)]
+
+pub mod moto;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
