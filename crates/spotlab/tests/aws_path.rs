@@ -16,6 +16,8 @@
 // Helpers here are not #[test] functions, where clippy allows unwrap already.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cbor_bridge.rs"]
+mod cbor_bridge;
 mod support;
 #[path = "support/tagged.rs"]
 mod tagged;
@@ -25,8 +27,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use cbor_bridge::Bridge;
 use serde_json::Value;
 use support::Up;
+use support::moto::Moto;
 
 /// Where the calls go.
 struct Endpoints {
@@ -124,69 +128,20 @@ fn the_reference_fleet_on_the_local_cloud() {
     up.stop();
 }
 
-/// moto's server, killed when dropped.
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto_server() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("SPOTLAB_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/spotlab-venv"));
-    let server = venv.join("bin/moto_server");
-    if server.exists() {
-        return Some(server);
-    }
-    assert!(
-        std::env::var_os("SPOTLAB_REQUIRE_AWS_CLI").is_none(),
-        "SPOTLAB_REQUIRE_AWS_CLI is set but {} is missing; run scripts/python-env.sh",
-        server.display()
-    );
-    eprintln!("skipped: no moto_server (run scripts/python-env.sh)");
-    None
-}
-
-/// Starts moto's server on a free loopback port.
-fn start_moto(server: &Path) -> (Moto, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let moto = Moto(
-        Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (moto, format!("http://127.0.0.1:{port}"))
-}
-
 #[test]
 fn the_reference_fleet_on_moto() {
-    let Some(server) = moto_server() else { return };
-    let (moto, url) = start_moto(&server);
+    let Some(moto) = Moto::start() else { return };
+    // moto's CloudWatch speaks AWS JSON, not aws-sdk-rust's RPC v2 CBOR: the bridge
+    // translates.
+    let bridge = Bridge::start(&moto.url);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut up = local_cloud(&dir.path().join("state"));
     let endpoints = Endpoints {
-        all: url,
-        cloudwatch: Some(up.url.clone()),
+        all: moto.url.clone(),
+        cloudwatch: Some(bridge.url.clone()),
         fleet_changes: false,
     };
     the_reference_fleet(&endpoints, dir.path());
-    up.stop();
+    drop(bridge);
     drop(moto);
 }
 
@@ -195,9 +150,9 @@ fn the_reference_fleet_on_moto() {
 /// back holds every request it made.
 #[test]
 fn the_agents_checkpoint_lands_in_s3() {
-    let Some(server) = moto_server() else { return };
-    let (moto, url) = start_moto(&server);
-    let aws = server.with_file_name("aws");
+    let Some(moto) = Moto::start() else { return };
+    let url = moto.url.clone();
+    let aws = moto.bin.join("aws");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let cli = |args: &[&str]| {
         let output = Command::new(&aws)

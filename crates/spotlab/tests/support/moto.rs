@@ -18,6 +18,8 @@ pub struct Moto {
     child: Child,
     /// Its endpoint, `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The virtual environment's `bin/` (the AWS CLI is there too).
+    pub bin: PathBuf,
 }
 
 impl Moto {
@@ -40,6 +42,7 @@ impl Moto {
         let moto = Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            bin: server.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
