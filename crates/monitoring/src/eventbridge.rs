@@ -338,7 +338,8 @@ impl EventBridge {
         self.set_rule_state(input, RuleState::Disabled)
     }
 
-    /// The tags rule `rule_arn` was created with, as `(key, value)` pairs.
+    /// The tags rule `rule_arn` carries, as `(key, value)` pairs in the order their keys
+    /// were added.
     pub fn rule_tags(&self, rule_arn: &str) -> Option<&[(String, String)]> {
         self.buses
             .values()
