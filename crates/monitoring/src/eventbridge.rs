@@ -4,7 +4,8 @@
 //!
 //! The calls take and give JSON named by the service model's members: `PutRule`,
 //! `DescribeRule`, `ListRules`, `DeleteRule`, `EnableRule`, `DisableRule`, `PutTargets`,
-//! `ListTargetsByRule`, `RemoveTargets`, `PutEvents`, `TestEventPattern`. Errors carry
+//! `ListTargetsByRule`, `RemoveTargets`, `PutEvents`, `TestEventPattern`, and a rule's
+//! tags: `TagResource`, `UntagResource`, `ListTagsForResource`. Errors carry
 //! EventBridge's shape names (`ResourceNotFoundException`,
 //! `InvalidEventPatternException`, `ValidationException`, `LimitExceededException`).
 //!
@@ -18,11 +19,12 @@
 //! Deliberately absent: event buses as resources (any bus name is accepted and exists
 //! as soon as a rule or event names it; `default` always does), scheduled rules firing
 //! (`ScheduleExpression` is checked and stored, never run), managed rules, archives and
-//! replays, retries and dead-letter queues of targets, resource tags beyond storing a
-//! rule's creation tags.
+//! replays, retries and dead-letter queues of targets, tags on event buses (only rules
+//! are tagged).
 
 mod events;
 mod input;
+mod tagging;
 mod targets;
 mod transform;
 
@@ -41,6 +43,7 @@ use self::input::{
 };
 use self::targets::Target;
 use crate::ApiError;
+use crate::tags::{MAX_TAGS, Tags};
 
 pub use self::events::event_text;
 
@@ -89,8 +92,9 @@ struct Rule {
     state: RuleState,
     description: Option<String>,
     role_arn: Option<String>,
-    /// The tags the rule was created with (`Tags` on an update are ignored).
-    tags: Vec<(String, String)>,
+    /// The tags the rule was created with (`Tags` on an update are ignored), then
+    /// TagResource and UntagResource.
+    tags: Tags,
     /// Targets by id.
     targets: BTreeMap<String, Target>,
 }
@@ -167,6 +171,9 @@ impl EventBridge {
             "RemoveTargets" => self.remove_targets(input),
             "PutEvents" => self.put_events(input, now),
             "TestEventPattern" => self.test_event_pattern(input),
+            "TagResource" => self.tag_resource(input),
+            "UntagResource" => self.untag_resource(input),
+            "ListTagsForResource" => self.list_tags_for_resource(input),
             other => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("EventBridge does not serve {other}."),
@@ -206,7 +213,7 @@ impl EventBridge {
                 )
             })?,
         };
-        let tags = tags(input)?;
+        let tags = tags(input)?.unwrap_or_default();
         let (pattern_text, schedule) = match (pattern_text, schedule) {
             (None | Some(""), None | Some("")) => {
                 return Err(validation(
@@ -240,7 +247,7 @@ impl EventBridge {
         let rules = self.buses.entry(bus.clone()).or_default();
         let (targets, tags) = match rules.remove(name) {
             Some(old) => (old.targets, old.tags),
-            None => (BTreeMap::new(), tags),
+            None => (BTreeMap::new(), Tags::from_pairs(tags)),
         };
         rules.insert(
             name.to_owned(),
@@ -296,7 +303,7 @@ impl EventBridge {
     }
 
     /// `DeleteRule`: a rule with targets cannot go; deleting a rule that does not
-    /// exist succeeds, as on AWS.
+    /// exist succeeds, as on AWS. The rule's tags go with it.
     pub fn delete_rule(&mut self, input: &Value) -> Result<Value, ApiError> {
         let name = required_str(input, "Name", "name")?;
         let bus = bus_name(input)?;
@@ -331,13 +338,14 @@ impl EventBridge {
         self.set_rule_state(input, RuleState::Disabled)
     }
 
-    /// The tags rule `rule_arn` was created with, as `(key, value)` pairs.
+    /// The tags rule `rule_arn` carries, as `(key, value)` pairs in the order their keys
+    /// were added.
     pub fn rule_tags(&self, rule_arn: &str) -> Option<&[(String, String)]> {
         self.buses
             .values()
             .flat_map(BTreeMap::values)
             .find(|rule| rule.arn == rule_arn)
-            .map(|rule| rule.tags.as_slice())
+            .map(|rule| rule.tags.pairs())
     }
 
     /// The deliveries of `PutEvents` since the last call, in the order they were made.
@@ -407,10 +415,11 @@ fn no_such_rule(bus: &str, name: &str) -> ApiError {
     )
 }
 
-/// `Tags`: `[{"Key": k, "Value": v}]`.
-fn tags(input: &Value) -> Result<Vec<(String, String)>, ApiError> {
+/// `Tags` (of PutRule or TagResource), if given: `[{"Key": k, "Value": v}]`, keys 1 to
+/// 128 characters, values at most 256, each key once, at most 50.
+fn tags(input: &Value) -> Result<Option<Vec<(String, String)>>, ApiError> {
     let Some(list) = input.get("Tags").filter(|v| !v.is_null()) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let Value::Array(items) = list else {
         return Err(validation(
@@ -431,7 +440,10 @@ fn tags(input: &Value) -> Result<Vec<(String, String)>, ApiError> {
         }
         tags.push((key.to_owned(), value.to_owned()));
     }
-    Ok(tags)
+    if tags.len() > MAX_TAGS {
+        return Err(tagging::too_many_tags());
+    }
+    Ok(Some(tags))
 }
 
 /// `rate(1 minute)`, `rate(5 minutes)` (singular exactly for 1) or `cron(...)` with six

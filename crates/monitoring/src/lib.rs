@@ -16,6 +16,7 @@ pub mod native;
 pub mod prometheus;
 mod service;
 pub mod sns;
+pub mod tags;
 
 pub use error::ApiError;
 pub use service::{Monitoring, MonitoringConfig, Service};

@@ -4,7 +4,8 @@
 //! [`Sns::call`] answers the served calls (`CreateTopic`, `DeleteTopic`, `ListTopics`,
 //! `GetTopicAttributes`, `SetTopicAttributes`, `Subscribe`, `ConfirmSubscription`,
 //! `Unsubscribe`, `ListSubscriptions`, `ListSubscriptionsByTopic`,
-//! `GetSubscriptionAttributes`, `SetSubscriptionAttributes`, `Publish`) on JSON named by
+//! `GetSubscriptionAttributes`, `SetSubscriptionAttributes`, `Publish`, `TagResource`,
+//! `UntagResource`, `ListTagsForResource`) on JSON named by
 //! botocore's members, with AWS's rules and messages. [`Sns::publish_internal`] is the
 //! same Publish for CloudWatch alarm actions and EventBridge targets.
 //!
@@ -47,6 +48,7 @@ mod policy;
 mod protocol;
 mod publish;
 mod subscriptions;
+mod tagging;
 mod topics;
 
 use std::collections::BTreeMap;
@@ -113,6 +115,7 @@ const ACTIONS: &[(&str, bool, Handler)] = &[
         false,
         Sns::list_subscriptions_by_topic,
     ),
+    ("ListTagsForResource", false, Sns::list_tags_for_resource),
     ("ListTopics", false, Sns::list_topics),
     ("Publish", true, Sns::publish),
     (
@@ -122,7 +125,9 @@ const ACTIONS: &[(&str, bool, Handler)] = &[
     ),
     ("SetTopicAttributes", true, Sns::set_topic_attributes),
     ("Subscribe", true, Sns::subscribe),
+    ("TagResource", true, Sns::tag_resource),
     ("Unsubscribe", true, Sns::unsubscribe),
+    ("UntagResource", true, Sns::untag_resource),
 ];
 
 impl Sns {

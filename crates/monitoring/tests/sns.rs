@@ -1924,10 +1924,12 @@ fn calls_that_change_state_are_the_ones_to_journal() {
             "SetSubscriptionAttributes",
             "SetTopicAttributes",
             "Subscribe",
-            "Unsubscribe"
+            "TagResource",
+            "Unsubscribe",
+            "UntagResource"
         ]
     );
-    assert_eq!(Sns::actions().count(), 13);
+    assert_eq!(Sns::actions().count(), 16);
     let mut sns = sns();
     assert_eq!(
         fails(&mut sns, "AddPermission", json!({})),

@@ -39,6 +39,9 @@ PARAMS = {
                        "ComparisonOperator": "GreaterThanThreshold"},
     "PutMetricData": {"Namespace": "n", "MetricData": [{"MetricName": "m", "Value": 1.0}]},
     "SetAlarmState": {"AlarmName": "a", "StateValue": "OK", "StateReason": "r"},
+    "ListTagsForResource": {"ResourceARN": "arn"},
+    "TagResource": {"ResourceARN": "arn", "Tags": [{"Key": "k", "Value": "v"}]},
+    "UntagResource": {"ResourceARN": "arn", "TagKeys": ["k"]},
 }
 
 

@@ -111,12 +111,19 @@ pub fn answers() -> Vec<(&'static str, &'static str, Value)> {
                 "OwningAccounts": ["123456789012"], "NextToken": "m-3"
             }),
         ),
+        (
+            "list-tags-for-resource",
+            "ListTagsForResource",
+            json!({"Tags": [{"Key": "spotlab:stack", "Value": "demo ✓"}, {"Key": "empty", "Value": ""}]}),
+        ),
+        ("tag-resource", "TagResource", json!({})),
+        ("untag-resource", "UntagResource", json!({})),
     ]
 }
 
 /// The error shapes of fact sheet 1.5 that the trimmed CloudWatch model has, as
 /// (code sent, shape, query code, status, fault side).
-pub const ERRORS: [(&str, &str, &str, u16, &str); 10] = [
+pub const ERRORS: [(&str, &str, &str, u16, &str); 11] = [
     (
         "InvalidParameterValue",
         "InvalidParameterValueException",
@@ -185,6 +192,13 @@ pub const ERRORS: [(&str, &str, &str, u16, &str); 10] = [
         "ResourceConflict",
         "ResourceConflict",
         409,
+        "Sender",
+    ),
+    (
+        "ResourceNotFoundException",
+        "ResourceNotFoundException",
+        "ResourceNotFoundException",
+        404,
         "Sender",
     ),
 ];

@@ -22,6 +22,7 @@ UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)  # 1704164645
 T_HALF = datetime.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=UTC)
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
+ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighLatency"
 LONG_TEXT = "Fehlerquote über 10 % – " * 12  # > 255 bytes: a two-byte length head
 
 CASES = [
@@ -133,6 +134,11 @@ CASES = [
         "AlarmName": "HighLatency", "StateValue": "ALARM", "StateReason": "test ✓",
         "StateReasonData": json.dumps({"version": "1.0", "queryDate": "2024-01-02T03:04:05.000+0000"}),
     }),
+    ("list-tags-for-resource", "ListTagsForResource", {"ResourceARN": ALARM}),
+    ("tag-resource", "TagResource", {
+        "ResourceARN": ALARM, "Tags": [{"Key": "spotlab:stack", "Value": "demo ✓"}, {"Key": "empty", "Value": ""}],
+    }),
+    ("untag-resource", "UntagResource", {"ResourceARN": ALARM, "TagKeys": ["spotlab:stack", "empty"]}),
 ]
 
 

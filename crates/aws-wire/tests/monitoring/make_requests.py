@@ -35,6 +35,8 @@ MICRO = datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 SIGNED_AT = datetime.datetime(2024, 1, 2, 3, 4, 5)
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 SUBSCRIPTION = TOPIC + ":2bcfbf39-05c3-41de-beaa-fcfcc21c8f55"
+ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighLatency"
+RULE = "arn:aws:events:us-east-1:123456789012:rule/spot"
 DIMENSIONS = [{"Name": "Svc", "Value": "api"}, {"Name": "Host", "Value": "i-0abc & <b>"}]
 METRIC = {"Namespace": "App", "MetricName": "Latency", "Dimensions": DIMENSIONS}
 QUERIES = [
@@ -87,6 +89,10 @@ CLOUDWATCH = {
     },
     "SetAlarmState": {"AlarmName": "HighLatency", "StateValue": "ALARM", "StateReason": "testing <it> & more",
                       "StateReasonData": "{\"version\": \"1.0\"}"},
+    "ListTagsForResource": {"ResourceARN": ALARM},
+    "TagResource": {"ResourceARN": ALARM, "Tags": [{"Key": "spotlab:stack", "Value": "demo & <1>"},
+                                                   {"Key": "empty", "Value": ""}]},
+    "UntagResource": {"ResourceARN": ALARM, "TagKeys": ["spotlab:stack", "empty"]},
 }
 
 # A second PutMetricAlarm: the metric-math form, with nested lists of structures.
@@ -116,6 +122,10 @@ SNS = {
     "Subscribe": {"TopicArn": TOPIC, "Protocol": "https", "Endpoint": "https://example.com/hook",
                   "Attributes": {"RawMessageDelivery": "false"}, "ReturnSubscriptionArn": True},
     "Unsubscribe": {"SubscriptionArn": SUBSCRIPTION},
+    "ListTagsForResource": {"ResourceArn": TOPIC},
+    "TagResource": {"ResourceArn": TOPIC, "Tags": [{"Key": "spotlab:stack", "Value": "demo & <1>"},
+                                                   {"Key": "empty", "Value": ""}]},
+    "UntagResource": {"ResourceArn": TOPIC, "TagKeys": ["spotlab:stack", "empty"]},
 }
 
 PATTERN = json.dumps({"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]})
@@ -148,6 +158,9 @@ EVENTS = {
     ]},
     "RemoveTargets": {"Rule": "spot", "Ids": ["1", "2"], "Force": False},
     "TestEventPattern": {"EventPattern": PATTERN, "Event": EVENT},
+    "ListTagsForResource": {"ResourceARN": RULE},
+    "TagResource": {"ResourceARN": RULE, "Tags": [{"Key": "spotlab:stack", "Value": "demo"}, {"Key": "empty", "Value": ""}]},
+    "UntagResource": {"ResourceARN": RULE, "TagKeys": ["spotlab:stack", "empty"]},
 }
 
 # (service, protocol, operations)

@@ -1,6 +1,7 @@
 //! CloudWatch's metric alarms as a state machine: the API calls (PutMetricAlarm,
 //! DescribeAlarms, DescribeAlarmsForMetric, DescribeAlarmHistory, DeleteAlarms,
-//! SetAlarmState, Enable/DisableAlarmActions) on JSON named by the model's members, the
+//! SetAlarmState, Enable/DisableAlarmActions, and the alarms' tags: TagResource,
+//! UntagResource, ListTagsForResource) on JSON named by the model's members, the
 //! evaluation schedule, and what each state change sends out ([`Transition`]).
 //!
 //! What it does not own: metric data (the caller answers [`AlarmData`] from its metric
@@ -43,6 +44,7 @@ mod evaluation;
 mod input;
 mod notify;
 mod render;
+mod tagging;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -216,15 +218,18 @@ pub enum ActionResult {
 }
 
 /// The operations served, and whether each changes state.
-pub const OPERATIONS: [(&str, bool); 8] = [
+pub const OPERATIONS: [(&str, bool); 11] = [
     ("DeleteAlarms", true),
     ("DescribeAlarmHistory", false),
     ("DescribeAlarms", false),
     ("DescribeAlarmsForMetric", false),
     ("DisableAlarmActions", true),
     ("EnableAlarmActions", true),
+    ("ListTagsForResource", false),
     ("PutMetricAlarm", true),
     ("SetAlarmState", true),
+    ("TagResource", true),
+    ("UntagResource", true),
 ];
 
 /// What an alarm is and where it stands, for overviews (DescribeAlarms has it all).
@@ -353,6 +358,9 @@ impl Alarms {
             "SetAlarmState" => self.set_alarm_state(input, now),
             "EnableAlarmActions" => self.set_actions_enabled(input, true),
             "DisableAlarmActions" => self.set_actions_enabled(input, false),
+            "TagResource" => self.tag_resource(input),
+            "UntagResource" => self.untag_resource(input),
+            "ListTagsForResource" => self.list_tags_for_resource(input),
             other => Err(ApiError::new(
                 "InvalidAction",
                 format!("The action {other} is not valid for this web service."),
@@ -443,7 +451,7 @@ impl Alarms {
     }
 
     /// DeleteAlarms: all of them, or none when one does not exist (`ResourceNotFound`).
-    /// Their history stays.
+    /// Their history stays; their tags go with them.
     pub fn delete_alarms(&mut self, input: &Value, now: SimTime) -> Result<Value, ApiError> {
         let names = alarm_names(input)?;
         if names.iter().any(|name| !self.alarms.contains_key(name)) {

@@ -50,6 +50,18 @@ fn missing(member: &str) -> ApiError {
     )
 }
 
+/// The same error for a member deeper in the input, at the wire path `at`
+/// (`tags.1.member.key`).
+fn missing_at(at: &str) -> ApiError {
+    ApiError::new(
+        "ValidationError",
+        format!(
+            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: \
+             Member must not be null"
+        ),
+    )
+}
+
 /// An optional string member; any other JSON type is the client's error.
 pub(super) fn string<'a>(input: &'a Value, member: &str) -> Result<Option<&'a str>, ApiError> {
     match input.get(member) {
@@ -96,39 +108,92 @@ pub(super) fn string_map(
     }
 }
 
-/// `Tags`: a list of `{Key, Value}`, in the order given.
-pub(super) fn tags(input: &Value) -> Result<Vec<(String, String)>, ApiError> {
+/// AWS's request validation error for `value` breaking `constraint` at the wire path
+/// `member` (`tags.1.member.key`).
+fn constraint(value: &str, member: &str, constraint: &str) -> ApiError {
+    ApiError::new(
+        "ValidationError",
+        format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
+             constraint: {constraint}"
+        ),
+    )
+}
+
+/// Checks a tag key or value's length against the model (`TagKey` 1 to 128, `TagValue`
+/// 0 to 256 characters).
+fn check_tag_length(text: &str, member: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    let length = text.chars().count();
+    if length < min {
+        return Err(constraint(
+            text,
+            member,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if length > max {
+        return Err(constraint(
+            text,
+            member,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `TagLimitExceeded`: more than 50 tags on one topic, in AWS's words.
+pub(super) fn tag_limit_exceeded() -> ApiError {
+    ApiError::new(
+        "TagLimitExceeded",
+        "Could not complete request: tag quota of per resource exceeded",
+    )
+}
+
+/// `Tags`: a list of `{Key, Value}`, in the order given; `required` for TagResource.
+/// Keys are 1 to 128 characters and values at most 256 (AWS's request validation, as
+/// `ValidationError`), a key may appear once, and a list of more than 50 is
+/// `TagLimitExceeded`.
+pub(super) fn tags(input: &Value, required: bool) -> Result<Vec<(String, String)>, ApiError> {
     let list = match input.get("Tags") {
+        None | Some(Value::Null) if required => return Err(missing("Tags")),
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
         Some(_) => return Err(invalid("Tags")),
     };
     let mut tags = Vec::with_capacity(list.len());
-    for tag in list {
-        let key = required(tag, "Key")?;
-        let value = required(tag, "Value")?;
-        if key.is_empty() || key.chars().count() > 128 {
-            return Err(invalid(
-                "Tags Reason: Tag keys must be 1 to 128 characters long",
-            ));
-        }
-        if value.chars().count() > 256 {
-            return Err(invalid(
-                "Tags Reason: Tag values must be at most 256 characters long",
-            ));
-        }
+    for (index, tag) in list.iter().enumerate() {
+        let at = |field: &str| format!("tags.{}.member.{field}", index + 1);
+        let key = string(tag, "Key")?.ok_or_else(|| missing_at(&at("key")))?;
+        let value = string(tag, "Value")?.ok_or_else(|| missing_at(&at("value")))?;
+        check_tag_length(key, &at("key"), 1, 128)?;
+        check_tag_length(value, &at("value"), 0, 256)?;
         if tags.iter().any(|(existing, _)| existing == key) {
             return Err(invalid("Duplicated keys are not allowed."));
         }
         tags.push((key.to_owned(), value.to_owned()));
     }
-    if tags.len() > 50 {
-        return Err(ApiError::new(
-            "TagLimitExceeded",
-            "Could not complete request: tag quota of per resource exceeded",
-        ));
+    if tags.len() > crate::tags::MAX_TAGS {
+        return Err(tag_limit_exceeded());
     }
     Ok(tags)
+}
+
+/// `TagKeys` of UntagResource: required, each 1 to 128 characters.
+pub(super) fn tag_keys(input: &Value) -> Result<Vec<String>, ApiError> {
+    let list = match input.get("TagKeys") {
+        None | Some(Value::Null) => return Err(missing("TagKeys")),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(invalid("TagKeys")),
+    };
+    let mut keys = Vec::with_capacity(list.len());
+    for (index, key) in list.iter().enumerate() {
+        let Value::String(key) = key else {
+            return Err(invalid("TagKeys"));
+        };
+        check_tag_length(key, &format!("tagKeys.{}.member", index + 1), 1, 128)?;
+        keys.push(key.clone());
+    }
+    Ok(keys)
 }
 
 /// Parses a `true`/`false` attribute value the way SNS does (case-insensitively).

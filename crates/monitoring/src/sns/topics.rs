@@ -1,5 +1,6 @@
-//! Topics: CreateTopic (idempotent by name), DeleteTopic, ListTopics, and topic
-//! attributes (the defaults SNS computes, the ones a user sets, their validation).
+//! Topics: CreateTopic (idempotent by name), DeleteTopic (which takes the topic's tags
+//! with it), ListTopics, and topic attributes (the defaults SNS computes, the ones a
+//! user sets, their validation). Tagging calls are in `tagging.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,6 +8,7 @@ use serde_json::{Value, json};
 use simtime::SimTime;
 
 use crate::ApiError;
+use crate::tags::Tags;
 
 use super::Sns;
 use super::arn::{check_topic_arn, valid_topic_name};
@@ -62,7 +64,8 @@ pub(super) struct Topic {
     pub attributes: BTreeMap<String, String>,
     /// `DeliveryPolicy`, parsed (the default when unset).
     pub policy: TopicPolicy,
-    pub tags: Vec<(String, String)>,
+    /// `Tags` of CreateTopic, then TagResource and UntagResource.
+    pub tags: Tags,
     /// Subscriptions by creation number.
     pub subscriptions: BTreeSet<u64>,
     /// Subscriptions deleted so far (`SubscriptionsDeleted`).
@@ -83,7 +86,7 @@ impl Topic {
             fifo,
             attributes: BTreeMap::new(),
             policy: TopicPolicy::default(),
-            tags: Vec::new(),
+            tags: Tags::new(),
             subscriptions: BTreeSet::new(),
             subscriptions_deleted: 0,
             published: 0,
@@ -225,7 +228,7 @@ impl Sns {
     pub(super) fn create_topic(&mut self, input: &Value, _now: SimTime) -> Result<Value, ApiError> {
         let name = required(input, "Name")?;
         let mut attributes = string_map(input, "Attributes")?;
-        let tags = tags(input)?;
+        let tags = tags(input, false)?;
         if let Some(policy) = string(input, "DataProtectionPolicy")? {
             attributes.insert("DataProtectionPolicy".to_owned(), policy.to_owned());
         }
@@ -256,7 +259,12 @@ impl Sns {
                     "Attributes Reason: Topic already exists with different attributes",
                 ));
             }
-            if !tags.iter().all(|tag| existing.tags.contains(tag)) {
+            // Tags already on the topic may be given again, or left out; a tag it
+            // does not carry is refused.
+            let same_tags = tags
+                .iter()
+                .all(|(key, value)| existing.tags.get(key) == Some(value.as_str()));
+            if !same_tags {
                 return Err(invalid(
                     "Tags Reason: Topic already exists with different tags",
                 ));
@@ -268,7 +276,7 @@ impl Sns {
         for (key, value) in &attributes {
             topic.set_attribute(key, value, &reason)?;
         }
-        topic.tags = tags;
+        topic.tags = Tags::from_pairs(tags);
         self.topics.insert(arn.clone(), topic);
         Ok(json!({ "TopicArn": arn }))
     }

@@ -12,6 +12,7 @@ use super::input::{Input, check_count, check_length, check_minimum, not_in_enum,
 use super::render::queries_json;
 use super::{AlarmQuery, Dimension, MetricQuery, Statistic};
 use crate::ApiError;
+use crate::tags::Tags;
 
 /// The standard statistics.
 pub(super) const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
@@ -75,7 +76,9 @@ pub(super) struct Definition {
     /// As given (DescribeAlarms echoes only what was given).
     pub(super) treat_missing_data: Option<TreatMissingData>,
     pub(super) low_sample_count: Option<LowSampleCount>,
-    pub(super) tags: Vec<(String, String)>,
+    /// `Tags` of the PutMetricAlarm that created the alarm, then TagResource and
+    /// UntagResource (an update keeps them).
+    pub(super) tags: Tags,
     /// [`PASSTHROUGH`] members as given.
     pub(super) extras: Map<String, Value>,
 }
@@ -234,7 +237,7 @@ impl Definition {
             }
         }
 
-        let tags = tags(input)?;
+        let tags = Tags::from_pairs(tags(input)?.unwrap_or_default());
         let mut extras = Map::new();
         for member in PASSTHROUGH {
             if let Some(value) = input.get(member) {
@@ -610,12 +613,13 @@ fn metric_stat(input: Input<'_>, member: &str) -> Result<MetricQuery, ApiError> 
     })
 }
 
-/// `Tags`: ≤ 50 `{Key, Value}` pairs.
-fn tags(input: Input<'_>) -> Result<Vec<(String, String)>, ApiError> {
+/// `Tags` (of PutMetricAlarm or TagResource), if given: ≤ 50 `{Key, Value}` pairs, keys
+/// 1 to 128 characters, values at most 256.
+pub(super) fn tags(input: Input<'_>) -> Result<Option<Vec<(String, String)>>, ApiError> {
     let Some(list) = input.list("Tags")? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
-    if list.len() > 50 {
+    if list.len() > crate::tags::MAX_TAGS {
         return Err(validation(
             "Tags",
             "tags",
@@ -631,5 +635,6 @@ fn tags(input: Input<'_>) -> Result<Vec<(String, String)>, ApiError> {
             check_length(&value, "tags.member.value", 0, 256)?;
             Ok((key, value))
         })
-        .collect()
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(Some)
 }
