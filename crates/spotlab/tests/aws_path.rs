@@ -1,17 +1,21 @@
-//! The AWS path (`spotlab stack` and `spotlab ec2`, on the official SDKs) as a user
-//! runs it, with the same test code against two endpoints:
+//! The AWS path (`spotlab stack`, `spotlab ec2` and `spotlab cleanup`, on the official
+//! SDKs) as a user runs it, with the same test code against two endpoints:
 //!
 //! - the local cloud (`spotlab up`, started by the test on loopback);
 //! - moto's server (PyPI `moto[server]`, in the virtual environment
 //!   `scripts/python-env.sh` makes, started by the test on loopback), standing in for
-//!   AWS. moto's CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR, so CloudWatch
-//!   goes to a local cloud there (`AWS_ENDPOINT_URL_CLOUDWATCH`), and moto answers
-//!   ModifyFleet and DescribeFleetHistory with an internal error, so those two run on
-//!   the local cloud only.
+//!   AWS. moto's CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR, so CloudWatch's
+//!   calls go through `support/cbor_bridge.rs`, which re-encodes them as AWS JSON 1.0;
+//!   moto answers ModifyFleet and DescribeFleetHistory with an internal error, so those
+//!   two run on the local cloud only.
 //!
-//! The walkthrough's stack (`stack up`), the reference fleet from its CLI JSON
-//! (`ec2 create-fleet --cli-input-json file://...`), the describe calls in JSON, text
-//! and table output, delete-fleets, then `stack down` leaves nothing running.
+//! The walkthrough's whole stack (`examples/aws-stack.toml`: network, launch template,
+//! role and instance profile, bucket with the agent's binary, topics, alarm, rule),
+//! priced first with `--dry-run`; the reference fleet from its CLI JSON (`ec2
+//! create-fleet --cli-input-json file://...`), the describe calls in JSON, text and
+//! table output, delete-fleets; a second fleet left running for `cleanup`, which finds
+//! the stack by its tag; `up` again and `stack down`. After each teardown, the SDKs see
+//! nothing tagged with the stack.
 
 // Helpers here are not #[test] functions, where clippy allows unwrap already.
 #![allow(clippy::unwrap_used)]

@@ -122,8 +122,8 @@ async fn role(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow::Re
             let role = found
                 .role()
                 .ok_or_else(|| anyhow::anyhow!("GetRole answered without a Role"))?;
-            let tags = role_tags(iam, &spec.role_name).await?;
-            let owner = owner(&tags);
+            // GetRole answers with the role's tags (ListRoles does not).
+            let owner = owner(role.tags());
             ensure!(
                 owner == Some(stack.name.as_str()),
                 "an IAM role named {} already exists and is not stack {}'s (its tag {STACK_TAG} \
@@ -168,8 +168,7 @@ async fn profile(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow:
             let profile = found.instance_profile().ok_or_else(|| {
                 anyhow::anyhow!("GetInstanceProfile answered without an InstanceProfile")
             })?;
-            let tags = profile_tags(iam, name).await?;
-            let owner = owner(&tags);
+            let owner = owner(profile.tags());
             ensure!(
                 owner == Some(stack.name.as_str()),
                 "an instance profile named {name} already exists and is not stack {}'s (its \
@@ -221,47 +220,33 @@ async fn profile(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow:
     Ok(arn)
 }
 
-async fn role_tags(iam: &Client, role: &str) -> anyhow::Result<Vec<Tag>> {
-    let mut all = Vec::new();
-    let mut marker = None;
-    loop {
-        let page = iam
-            .list_role_tags()
-            .role_name(role)
-            .set_marker(marker)
-            .send()
-            .await
-            .doing(|| format!("listing the tags of role {role}"))?;
-        all.extend(page.tags().iter().cloned());
-        marker = page
-            .marker()
-            .filter(|_| page.is_truncated())
-            .map(str::to_owned);
-        if marker.is_none() {
-            return Ok(all);
-        }
+/// A role's tags, from GetRole (ListRoles does not carry them); `None` when it is gone.
+async fn role_tags(iam: &Client, role: &str) -> anyhow::Result<Option<Vec<Tag>>> {
+    match iam.get_role().role_name(role).send().await {
+        Ok(found) => Ok(Some(
+            found.role().map(|r| r.tags().to_vec()).unwrap_or_default(),
+        )),
+        Err(error) if error.as_service_error().is_some_and(missing) => Ok(None),
+        Err(error) => Err(error).doing(|| format!("reading role {role}")),
     }
 }
 
-async fn profile_tags(iam: &Client, profile: &str) -> anyhow::Result<Vec<Tag>> {
-    let mut all = Vec::new();
-    let mut marker = None;
-    loop {
-        let page = iam
-            .list_instance_profile_tags()
-            .instance_profile_name(profile)
-            .set_marker(marker)
-            .send()
-            .await
-            .doing(|| format!("listing the tags of instance profile {profile}"))?;
-        all.extend(page.tags().iter().cloned());
-        marker = page
-            .marker()
-            .filter(|_| page.is_truncated())
-            .map(str::to_owned);
-        if marker.is_none() {
-            return Ok(all);
-        }
+/// An instance profile's tags, from GetInstanceProfile; `None` when it is gone.
+async fn profile_tags(iam: &Client, profile: &str) -> anyhow::Result<Option<Vec<Tag>>> {
+    match iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
+        Ok(found) => Ok(Some(
+            found
+                .instance_profile()
+                .map(|p| p.tags().to_vec())
+                .unwrap_or_default(),
+        )),
+        Err(error) if error.as_service_error().is_some_and(missing) => Ok(None),
+        Err(error) => Err(error).doing(|| format!("reading instance profile {profile}")),
     }
 }
 
@@ -400,7 +385,7 @@ pub async fn tagged(
     while let Some(page) = pages.next().await {
         let page = page.doing(|| format!("listing the roles under {IAM_PATH}"))?;
         for role in page.roles() {
-            let tags = role_tags(iam, role.role_name()).await?;
+            let tags = role_tags(iam, role.role_name()).await?.unwrap_or_default();
             if let Some(stack) = owner(&tags) {
                 found
                     .entry(stack.to_owned())
@@ -418,7 +403,9 @@ pub async fn tagged(
     while let Some(page) = pages.next().await {
         let page = page.doing(|| format!("listing the instance profiles under {IAM_PATH}"))?;
         for profile in page.instance_profiles() {
-            let tags = profile_tags(iam, profile.instance_profile_name()).await?;
+            let tags = profile_tags(iam, profile.instance_profile_name())
+                .await?
+                .unwrap_or_default();
             if let Some(stack) = owner(&tags) {
                 found
                     .entry(stack.to_owned())
