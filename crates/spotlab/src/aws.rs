@@ -26,6 +26,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// S3: the checkpoint bucket.
     pub s3: aws_sdk_s3::Client,
+    /// SQS: the queues a run on AWS counts notifications with.
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl Clients {
@@ -51,7 +53,18 @@ impl Clients {
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_owned()));
         }
-        Clients::from_config(&loader.load().await)
+        let config = loader.load().await;
+        let mut clients = Clients::from_config(&config);
+        // An endpoint from the environment (AWS_ENDPOINT_URL, e.g. moto standing in for
+        // AWS) has no `BUCKET.host` names.
+        if config.endpoint_url().is_some() {
+            clients.s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            );
+        }
+        clients
     }
 
     fn from_config(config: &aws_config::SdkConfig) -> Clients {
@@ -62,6 +75,7 @@ impl Clients {
             events: aws_sdk_eventbridge::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             s3: aws_sdk_s3::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
         }
     }
 
@@ -104,6 +118,13 @@ impl Clients {
                 .endpoint_url(own("S3").unwrap_or_else(|| url.trim_end_matches('/').to_owned()))
                 .build(),
         );
+        if let Some(url) = own("SQS") {
+            clients.sqs = aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
         if let Some(url) = own("IAM") {
             clients.iam = aws_sdk_iam::Client::from_conf(
                 aws_sdk_iam::config::Builder::from(&config)

@@ -205,6 +205,18 @@ pub struct RunOptions {
     /// Run against a running local cloud (`spotlab up`) instead of an embedded one.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Run on AWS itself: real EC2 Fleet, CloudWatch, SNS and EventBridge, in real time,
+    /// credentials from the standard chain. The service under test must be a URL the
+    /// instances reach (--target-url or the scenario's), and the stack and fleet are
+    /// deleted when the run ends, fails or is interrupted.
+    #[arg(long, conflicts_with_all = ["endpoint", "time_scale"])]
+    pub aws: bool,
+    /// With --aws: the region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// With --aws: the shared-config profile [default: the standard chain's].
+    #[arg(long, requires = "aws")]
+    pub profile: Option<String>,
     /// Virtual seconds per real second of the embedded cloud [default: the scenario's].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub time_scale: Option<u32>,

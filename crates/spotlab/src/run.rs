@@ -10,6 +10,7 @@
 //! - `expect`: what expectations need measured, and their judgement (pure).
 //! - `collect`: the report's data; `live`: the terminal view; `junit`: JUnit XML.
 //! - `limit`: `find-limit`.
+//! - `queues`: on AWS, SQS queues that count what the topics deliver.
 
 pub(crate) mod cloud;
 mod collect;
@@ -20,6 +21,7 @@ mod junit;
 mod limit;
 mod live;
 pub(crate) mod probe;
+mod queues;
 pub(crate) mod scenario;
 mod session;
 
@@ -177,6 +179,7 @@ fn run_dir(options: &RunOptions, name: &str) -> anyhow::Result<PathBuf> {
 fn dry(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let (cloud, scratch) = match &options.endpoint {
+            _ if options.aws => (Cloud::aws(aws_of(options)), None),
             Some(endpoint) => (Cloud::running(endpoint).await?, None),
             None => {
                 let dir = tempfile_dir()?;
@@ -206,6 +209,33 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where on AWS `--aws` runs.
+fn aws_of(options: &RunOptions) -> cloud::Aws {
+    cloud::Aws {
+        region: options.region.clone(),
+        profile: options.profile.clone(),
+    }
+}
+
+/// What a scenario cannot do on AWS, said before anything is created there.
+fn check_for_aws(scenario: &Scenario) -> anyhow::Result<()> {
+    if let Target::Builtin { .. } = scenario.target {
+        bail!(
+            "on AWS the instances cannot reach a service on this machine: give the URL of \
+             the service under test with --target-url (or [target] url in the scenario)"
+        );
+    }
+    if let Some((index, _)) = scenario
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| matches!(s.action, scenario::Action::Interrupt { .. }))
+    {
+        bail!("step {}: {}", index + 1, cloud::INTERRUPT_ON_AWS);
+    }
+    Ok(())
+}
+
 /// Starts what the scenario runs against.
 async fn start(
     scenario: &Scenario,
@@ -214,19 +244,24 @@ async fn start(
     live: &Live,
 ) -> anyhow::Result<(Cloud, Service)> {
     let cloud = match &options.endpoint {
+        _ if options.aws => Cloud::aws(aws_of(options)),
         Some(endpoint) => Cloud::running(endpoint).await?,
         None => Cloud::embedded(run_dir.join("cloud"), scenario.time_scale, scenario.seed).await?,
     };
-    live.line(&format!(
-        "local cloud at {} (time scale {}{})",
-        cloud.endpoint,
-        cloud.time_scale,
-        if cloud.is_embedded() {
-            ", embedded"
-        } else {
-            ""
-        }
-    ));
+    if cloud.on_aws().is_some() {
+        live.line(&format!("on {} in real time", cloud.endpoint));
+    } else {
+        live.line(&format!(
+            "local cloud at {} (time scale {}{})",
+            cloud.endpoint,
+            cloud.time_scale,
+            if cloud.is_embedded() {
+                ", embedded"
+            } else {
+                ""
+            }
+        ));
+    }
     let service = match &scenario.target {
         Target::Builtin { rate, burst } => {
             Service::builtin(*rate, *burst, cloud.time_scale, &run_dir.join("target.log")).await?
@@ -241,6 +276,9 @@ fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
     let scenario = overridden(scenario, options)?;
     if options.dry_run {
         return dry(&scenario, options);
+    }
+    if options.aws {
+        check_for_aws(&scenario)?;
     }
     let run_dir = run_dir(options, &scenario.name)?;
     let began = Instant::now();
@@ -257,6 +295,9 @@ fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
                 Ok(session) => session,
                 Err(error) => {
                     service.stop().await;
+                    if options.aws {
+                        teardown_after_failed_start(&scenario, options, &live).await;
+                    }
                     return Err(error);
                 }
             };
@@ -266,6 +307,9 @@ fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
         };
         if let Some(error) = &stopped {
             live.line(&format!("the run stopped: {error:#}"));
+        }
+        if let Err(error) = session.fetch_checkpoints().await {
+            live.line(&format!("the agents' checkpoints: {error:#}"));
         }
         let report = collect::report(&session, &scenario.name, &endpoint).await;
         cleanup(&mut session).await;
@@ -318,8 +362,60 @@ fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// After the run or a failure: nothing of the run's fleet is left running.
+/// After the run or a failure: nothing of the run's fleet is left running; on AWS,
+/// nothing of the run is left at all (queues, then the whole stack).
 async fn cleanup(session: &mut Session) {
+    delete_fleet(session).await;
+    if session.cloud.on_aws().is_none() {
+        return;
+    }
+    if let Some(queues) = &session.queues {
+        for problem in queues.remove().await {
+            session.live.line(&format!("cleaning up: {problem}"));
+        }
+    }
+    session.live.line(&format!(
+        "cleaning up: deleting the stack {}",
+        session.stack.name
+    ));
+    if let Err(error) = crate::stack::teardown(
+        &session.clients,
+        &session.stack,
+        std::time::Duration::from_secs(900),
+    )
+    .await
+    {
+        session.live.line(&format!(
+            "cleaning up the stack failed: {error:#}; `spotlab cleanup --aws --stack {}` \
+             finds what is left",
+            session.stack.name
+        ));
+    }
+}
+
+/// On AWS, when the run could not start: whatever of the stack was made goes.
+async fn teardown_after_failed_start(scenario: &Scenario, options: &RunOptions, live: &Live) {
+    let stack = match crate::stack::parse_for_teardown(&scenario.stack.0) {
+        Ok(stack) => stack,
+        Err(error) => {
+            live.line(&format!("cleaning up: {error:#}"));
+            return;
+        }
+    };
+    live.line(&format!("cleaning up: deleting the stack {}", stack.name));
+    let clients = Cloud::aws(aws_of(options)).clients().await;
+    if let Err(error) =
+        crate::stack::teardown(&clients, &stack, std::time::Duration::from_secs(900)).await
+    {
+        live.line(&format!(
+            "cleaning up the stack failed: {error:#}; `spotlab cleanup --aws --stack {}` \
+             finds what is left",
+            stack.name
+        ));
+    }
+}
+
+async fn delete_fleet(session: &mut Session) {
     let Some(id) = session.fleet_id.clone() else {
         return;
     };

@@ -57,6 +57,12 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Res
     file::parse(text, lookup, Placeholders::Required)
 }
 
+/// Parses a stack file's text for deleting it: placeholders without a value stay as
+/// written.
+pub fn parse_for_teardown(text: &str) -> anyhow::Result<Stack> {
+    file::parse(text, &|name| std::env::var(name).ok(), Placeholders::Lenient)
+}
+
 /// Creates (or finds) everything the stack describes, through the SDKs. When the
 /// stack's bucket names a key for the agent, `agent_binary` is put there (the running
 /// executable when `None`).
@@ -136,30 +142,31 @@ async fn up(args: &StackUpArgs) -> anyhow::Result<()> {
 async fn down(args: &StackFileArgs) -> anyhow::Result<()> {
     let stack = file::load(&args.file, Placeholders::Lenient)?;
     let clients = Clients::new(&args.aws).await;
-    let context = || format!("stack {} at {}", stack.name, args.aws.target());
-    fleets::stop(&clients.ec2, &stack, args.wait)
+    teardown(&clients, &stack, args.wait)
         .await
-        .with_context(context)?;
-    monitoring::down(&monitoring_clients(&clients), &stack)
-        .await
-        .with_context(context)?;
-    network::down(&clients.ec2, &stack)
-        .await
-        .with_context(context)?;
+        .with_context(|| format!("stack {} at {}", stack.name, args.aws.target()))
+}
+
+/// Deletes everything of the stack, in dependency order: its fleets and instances
+/// (waiting up to `wait` for them to terminate), rules, alarms and topics, the launch
+/// template and network, the instance profile and role, the bucket. What does not
+/// exist is skipped.
+pub async fn teardown(
+    clients: &Clients,
+    stack: &Stack,
+    wait: std::time::Duration,
+) -> anyhow::Result<()> {
+    fleets::stop(&clients.ec2, stack, wait).await?;
+    monitoring::down(&monitoring_clients(clients), stack).await?;
+    network::down(&clients.ec2, stack).await?;
     if let Some(profile) = &stack.instance_profile {
-        identity::delete_profile(&clients.iam, &stack, &profile.instance_profile_name)
-            .await
-            .with_context(context)?;
-        identity::delete_role(&clients.iam, &stack, &profile.role_name)
-            .await
-            .with_context(context)?;
+        identity::delete_profile(&clients.iam, stack, &profile.instance_profile_name).await?;
+        identity::delete_role(&clients.iam, stack, &profile.role_name).await?;
     }
     if let Some(bucket) = &stack.bucket {
-        bucket::down(&clients.s3, &stack, &bucket.name)
-            .await
-            .with_context(context)?;
+        bucket::down(&clients.s3, stack, &bucket.name).await?;
     }
-    note(&stack, "down: nothing of the stack is left");
+    note(stack, "down: nothing of the stack is left");
     Ok(())
 }
 

@@ -24,7 +24,7 @@ pub struct Pool {
 
 /// Prints the plan.
 pub async fn plan(scenario: &Scenario, cloud: &Cloud) -> anyhow::Result<()> {
-    let clients = Clients::at(&cloud.endpoint, "us-east-1").await;
+    let clients = cloud.clients().await;
     let lookup = |name: &str| match name {
         "TARGET_URL" => Some("http://SERVICE/".to_owned()),
         "AGENT_ARGS" => Some(String::new()),

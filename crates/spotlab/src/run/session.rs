@@ -19,8 +19,6 @@ use super::scenario::{Action, Scenario, Step};
 use crate::aws::{Clients, Context as _};
 use crate::stack;
 
-/// How often the run looks at the cloud while it waits (real time).
-const POLL: Duration = Duration::from_millis(250);
 
 /// A wait that ran out of time.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +115,12 @@ pub struct Session {
     pub live: Live,
     /// The cloud's virtual time at the last look.
     pub last_now: SimTime,
+    /// The stack, as created (a run on AWS deletes it at the end).
+    pub stack: crate::stack::spec::Stack,
+    /// On AWS: the queues notifications are counted with.
+    pub queues: Option<super::queues::Queues>,
+    /// On AWS: the bucket the agents' checkpoints are in (under `checkpoints/`).
+    pub checkpoint_bucket: Option<String>,
     /// Requests per second at the last look (success, error).
     rates: (f64, f64),
     last_rates: Option<Instant>,
@@ -133,15 +137,19 @@ impl Session {
         run_dir: &Path,
         live: Live,
     ) -> anyhow::Result<Session> {
-        let clients = Clients::at(&cloud.endpoint, "us-east-1").await;
+        let clients = cloud.clients().await;
         let checkpoints = run_dir.join("checkpoints");
         std::fs::create_dir_all(&checkpoints)
             .with_context(|| format!("creating {}", checkpoints.display()))?;
         let mut agent_args = scenario.agent_args.clone();
-        agent_args.extend([
-            "--checkpoint".to_owned(),
-            format!("file://{}/", checkpoints.display()),
-        ]);
+        // Locally the agents write their checkpoints where the run reads them; on AWS
+        // the stack's user data says where (its bucket), and the run copies them here.
+        if cloud.on_aws().is_none() {
+            agent_args.extend([
+                "--checkpoint".to_owned(),
+                format!("file://{}/", checkpoints.display()),
+            ]);
+        }
         let target_url = service.url.clone();
         let lookup = move |name: &str| match name {
             "TARGET_URL" => Some(target_url.clone()),
@@ -159,19 +167,39 @@ impl Session {
         std::fs::create_dir_all(&notifications)
             .with_context(|| format!("creating {}", notifications.display()))?;
         let mut topics = BTreeMap::new();
-        for (name, arn) in &outputs.topic_arns {
-            let file = notifications.join(format!("{name}.jsonl"));
-            clients
-                .sns
-                .subscribe()
-                .topic_arn(arn)
-                .protocol("file")
-                .endpoint(file.display().to_string())
-                .send()
-                .await
-                .doing(|| format!("Subscribe to {name}"))?;
-            topics.insert(name.clone(), Topic { file });
+        let mut queues = None;
+        if cloud.on_aws().is_some() {
+            let run = run_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".to_owned());
+            queues = Some(
+                super::queues::Queues::subscribe(&clients, &outputs.topic_arns, &notifications, &run)
+                    .await?,
+            );
+            for name in outputs.topic_arns.keys() {
+                let file = notifications.join(format!("{name}.jsonl"));
+                topics.insert(name.clone(), Topic { file });
+            }
+        } else {
+            for (name, arn) in &outputs.topic_arns {
+                let file = notifications.join(format!("{name}.jsonl"));
+                clients
+                    .sns
+                    .subscribe()
+                    .topic_arn(arn)
+                    .protocol("file")
+                    .endpoint(file.display().to_string())
+                    .send()
+                    .await
+                    .doing(|| format!("Subscribe to {name}"))?;
+                topics.insert(name.clone(), Topic { file });
+            }
         }
+        let checkpoint_bucket = cloud
+            .on_aws()
+            .and(outputs.bucket.as_ref())
+            .map(|b| b.bucket_name.clone());
         let alarm = scenario
             .alarm
             .clone()
@@ -220,6 +248,9 @@ impl Session {
             fleet: probe::FleetState::default(),
             live,
             last_now: start,
+            stack,
+            queues,
+            checkpoint_bucket,
             rates: (0.0, 0.0),
             last_rates: None,
         })
@@ -350,7 +381,7 @@ impl Session {
                     if held >= *duration {
                         return Ok(());
                     }
-                    tokio::time::sleep(POLL).await;
+                    tokio::time::sleep(self.cloud.poll()).await;
                 }
             }
             Action::ModifyCapacity { capacity } => {
@@ -455,7 +486,7 @@ impl Session {
                         ))
                         .into());
                     }
-                    tokio::time::sleep(POLL).await;
+                    tokio::time::sleep(self.cloud.poll()).await;
                 }
             }
         }
@@ -508,7 +539,7 @@ impl Session {
                 ))
                 .into());
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(self.cloud.poll()).await;
         }
     }
 }
@@ -519,6 +550,9 @@ impl Session {
     pub async fn look(&mut self) -> anyhow::Result<()> {
         let now = self.cloud.now().await?;
         self.last_now = now;
+        if let Some(queues) = &self.queues {
+            queues.drain().await?;
+        }
         let mut by_pool = BTreeMap::new();
         if let Some(id) = self.fleet_id.clone() {
             self.fleet = probe::fleet(&self.clients, &id).await?;
@@ -626,11 +660,73 @@ impl Session {
             return Ok(());
         }
         self.look().await?;
+        self.fetch_checkpoints().await?;
         let measured = Measured::take(self, &step.expect).await?;
         for want in &step.expect {
             let outcome = expect::judge(want, &measured, label);
             self.live.outcome(&outcome);
             self.outcomes.push(outcome);
+        }
+        Ok(())
+    }
+
+    /// On AWS: copies the agents' checkpoints from the stack's bucket
+    /// (`checkpoints/<instance>/<run>.json`) into the run's `checkpoints/` directory,
+    /// where the expectations and the report read them.
+    pub async fn fetch_checkpoints(&self) -> anyhow::Result<()> {
+        let Some(bucket) = &self.checkpoint_bucket else {
+            return Ok(());
+        };
+        let dir = self.run_dir.join("checkpoints");
+        let mut pages = self
+            .clients
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix("checkpoints/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.doing(|| format!("listing the checkpoints in bucket {bucket}"))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                let relative = &key["checkpoints/".len()..];
+                // Only `<instance>/<file>.json`, nothing that climbs out of the directory.
+                let parts: Vec<&str> = relative.split('/').collect();
+                let [instance, file] = parts.as_slice() else {
+                    continue;
+                };
+                if instance.is_empty()
+                    || file.is_empty()
+                    || instance.starts_with('.')
+                    || file.starts_with('.')
+                {
+                    continue;
+                }
+                let path = dir.join(instance).join(file);
+                if path.exists() {
+                    continue;
+                }
+                let object = self
+                    .clients
+                    .s3
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .doing(|| format!("reading s3://{bucket}/{key}"))?;
+                let body = object
+                    .body
+                    .collect()
+                    .await
+                    .with_context(|| format!("reading s3://{bucket}/{key}"))?
+                    .into_bytes();
+                std::fs::create_dir_all(dir.join(instance))
+                    .with_context(|| format!("creating {}", dir.join(instance).display()))?;
+                std::fs::write(&path, &body)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
         Ok(())
     }

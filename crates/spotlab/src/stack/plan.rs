@@ -16,12 +16,7 @@ use crate::run::{dry_run, probe};
 /// The endpoint's now: the local cloud's virtual time when it says (its health
 /// answer), else the wall clock (AWS, moto).
 async fn now(args: &StackUpArgs) -> SimTime {
-    let wall = SimTime::from_millis(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0),
-    );
+    let wall = crate::run::cloud::wall_now();
     if args.stack.aws.aws {
         return wall;
     }
