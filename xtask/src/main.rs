@@ -69,6 +69,7 @@ fn architecture_invariants() -> Result<(), String> {
         "ec2",
         "watch",
         "monitoring",
+        "iam",
         "region",
         "report",
     ] {

@@ -17,6 +17,7 @@ const EC2_MODEL: &str = include_str!("../models/ec2.json");
 const CLOUDWATCH_MODEL: &str = include_str!("../models/cloudwatch.json");
 const SNS_MODEL: &str = include_str!("../models/sns.json");
 const EVENTS_MODEL: &str = include_str!("../models/events.json");
+const IAM_MODEL: &str = include_str!("../models/iam.json");
 
 /// Index of a shape in its [`Model`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -308,6 +309,12 @@ impl Model {
         EVENTS.get_or_init(|| embedded("EventBridge", EVENTS_MODEL))
     }
 
+    /// The IAM model (API version 2010-05-08), parsed once.
+    pub fn iam() -> &'static Model {
+        static IAM: OnceLock<Model> = OnceLock::new();
+        IAM.get_or_init(|| embedded("IAM", IAM_MODEL))
+    }
+
     /// Parses a model written by `models/trim.py`.
     pub fn parse(text: &str) -> Result<Model, ModelError> {
         let raw: RawModel = serde_json::from_str(text)?;
@@ -542,6 +549,23 @@ mod tests {
                 .operation("PutRule")
                 .is_some_and(|op| !op.errors.is_empty())
         );
+    }
+
+    #[test]
+    fn the_iam_model_loads_with_its_error_statuses() {
+        let iam = Model::iam();
+        assert_eq!(iam.api_version, "2010-05-08");
+        assert_eq!(iam.protocol, "query");
+        for (code, status) in [
+            ("NoSuchEntity", 404),
+            ("EntityAlreadyExists", 409),
+            ("DeleteConflict", 409),
+            ("LimitExceeded", 409),
+            ("MalformedPolicyDocument", 400),
+        ] {
+            let (_, info) = iam.error_by_code(code).expect(code);
+            assert_eq!((info.status, info.sender_fault), (status, true), "{code}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Which service, protocol and operation a request is for, from its method, path,
 //! headers and body, so that one endpoint serves EC2, CloudWatch, SNS and EventBridge
-//! in every protocol their clients speak (fact sheet 1.7), in this order:
+//! in every protocol their clients speak (fact sheet 1.7), and IAM, in this order:
 //!
 //! 1. Smithy RPC v2 CBOR: `smithy-protocol: rpc-v2-cbor` and a path ending
 //!    `/service/GraniteServiceVersion20100801/operation/<Op>` (the absolute shape id
@@ -10,13 +10,14 @@
 //!    CloudWatch (JSON 1.0), `AWSEvents` is EventBridge (JSON 1.1). The protocol is the
 //!    service's JSON version whatever `Content-Type` says.
 //! 3. The query protocols: `Action` and `Version` in the form body or the URL query
-//!    string; `2010-08-01` is CloudWatch, `2010-03-31` SNS, `2016-11-15` EC2. Without a
+//!    string; `2010-08-01` is CloudWatch, `2010-03-31` SNS, `2016-11-15` EC2,
+//!    `2010-05-08` IAM (global: any region in its credential scope). Without a
 //!    `Version`: SNS's unsigned confirmation and unsubscribe links (`GET
 //!    ?Action=ConfirmSubscription&TopicArn=..&Token=..`, `?Action=Unsubscribe&
 //!    SubscriptionArn=..`), then the SigV4 credential scope's service
 //!    (`.../monitoring/aws4_request`), then the one service that has the action.
 //!
-//! A SigV4 scope naming another of the four services than the one detected is an error
+//! A SigV4 scope naming another of the served services than the one detected is an error
 //! (a client pointed at the wrong service). The body must already be decompressed
 //! (`Content-Encoding: gzip`, fact sheet 1.6). Parsing the whole request and checking
 //! its signature are the codecs' and [`crate::sigv4`]'s business.
@@ -44,15 +45,18 @@ pub enum Service {
     Sns,
     /// EventBridge (JSON 1.1).
     EventBridge,
+    /// IAM (query).
+    Iam,
 }
 
 impl Service {
     /// Every service, in detection's tie-breaking order.
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::Ec2,
         Service::CloudWatch,
         Service::Sns,
         Service::EventBridge,
+        Service::Iam,
     ];
 
     /// The service's model.
@@ -62,6 +66,7 @@ impl Service {
             Service::CloudWatch => Model::cloudwatch(),
             Service::Sns => Model::sns(),
             Service::EventBridge => Model::events(),
+            Service::Iam => Model::iam(),
         }
     }
 
@@ -72,6 +77,7 @@ impl Service {
             Service::CloudWatch => "monitoring",
             Service::Sns => "sns",
             Service::EventBridge => "events",
+            Service::Iam => "iam",
         }
     }
 
@@ -81,6 +87,7 @@ impl Service {
             Service::Ec2 => Some("2016-11-15"),
             Service::CloudWatch => Some("2010-08-01"),
             Service::Sns => Some("2010-03-31"),
+            Service::Iam => Some("2010-05-08"),
             Service::EventBridge => None,
         }
     }

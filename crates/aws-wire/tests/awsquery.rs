@@ -1,4 +1,4 @@
-//! The query protocol (CloudWatch's fallback, SNS) against botocore, both ways, for every
+//! The query protocol (CloudWatch's fallback, SNS, IAM) against botocore, both ways, for every
 //! served operation, plus the fact sheet's captured examples (monitoring-semantics 1.4,
 //! 1.8) as fixed vectors.
 
@@ -37,6 +37,7 @@ fn every_body_botocore_writes_decodes_to_its_parameters() {
         .unwrap_or_else(|e| panic!("{} {}: {e}", case.service, case.operation));
         let service = match case.service.as_str() {
             "cloudwatch" => Service::CloudWatch,
+            "iam" => Service::Iam,
             _ => Service::Sns,
         };
         assert_eq!(
@@ -62,7 +63,11 @@ fn every_body_botocore_writes_decodes_to_its_parameters() {
         );
         seen.insert((case.service.clone(), case.operation.clone()));
     }
-    for (service, model) in [("cloudwatch", Model::cloudwatch()), ("sns", Model::sns())] {
+    for (service, model) in [
+        ("cloudwatch", Model::cloudwatch()),
+        ("sns", Model::sns()),
+        ("iam", Model::iam()),
+    ] {
         for operation in model.operation_names() {
             assert!(
                 seen.contains(&(service.to_owned(), operation.to_owned())),
@@ -370,6 +375,7 @@ fn botocore_parses_every_answer_as_meant() {
     for (service, model, any_operation) in [
         ("cloudwatch", Model::cloudwatch(), "PutMetricData"),
         ("sns", Model::sns(), "Publish"),
+        ("iam", Model::iam(), "GetRole"),
     ] {
         for (operation, value) in support::sample_outputs(model) {
             cases.push(success_case(service, model, &operation, &value));
@@ -407,7 +413,7 @@ proptest! {
     #[test]
     fn any_form_body_decodes_or_errs_without_panicking(body in proptest::collection::vec(any::<u8>(), 0..256)) {
         if let Ok(request) = query::decode("", &body) {
-            for model in [Model::cloudwatch(), Model::sns()] {
+            for model in [Model::cloudwatch(), Model::sns(), Model::iam()] {
                 let _ = awsquery::decode_input(model, &request.action, &request.params);
             }
         }

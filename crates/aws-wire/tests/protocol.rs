@@ -1,6 +1,6 @@
 //! Routing requests on one endpoint (monitoring-semantics 1.7): every request botocore
-//! writes for CloudWatch (JSON 1.0, query, RPC v2 CBOR), SNS and EventBridge, and a table
-//! of the rules' edges.
+//! writes for CloudWatch (JSON 1.0, query, RPC v2 CBOR), SNS, EventBridge and IAM, and a
+//! table of the rules' edges.
 
 #[path = "monitoring/support.rs"]
 mod support;
@@ -32,6 +32,7 @@ fn every_request_botocore_writes_is_routed_to_its_operation() {
             ("cloudwatch", "smithy-rpc-v2-cbor") => (Service::CloudWatch, Protocol::RpcV2Cbor),
             ("sns", "query") => (Service::Sns, Protocol::Query),
             ("events", "json") => (Service::EventBridge, Protocol::Json11),
+            ("iam", "query") => (Service::Iam, Protocol::Query),
             other => panic!("unexpected case {other:?}"),
         };
         assert_eq!(
@@ -359,6 +360,38 @@ fn query_requests_go_by_version_then_links_then_scope_then_action() {
         .detect(),
         Err(DetectError::Unrecognized)
     );
+}
+
+#[test]
+fn iam_goes_by_its_version_or_its_scope_from_any_region() {
+    assert_eq!(
+        Req::post(&[FORM], "Action=CreateRole&Version=2010-05-08&RoleName=r").detect(),
+        ok(Service::Iam, Protocol::Query, "CreateRole")
+    );
+    let signed_iam = (
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKID/20240102/eu-west-1/iam/aws4_request, SignedHeaders=host, Signature=00",
+    );
+    assert_eq!(
+        Req::post(&[FORM, signed_iam], "Action=ListRoles").detect(),
+        ok(Service::Iam, Protocol::Query, "ListRoles")
+    );
+    assert_eq!(
+        Req::post(&[FORM], "Action=GetInstanceProfile").detect(),
+        ok(Service::Iam, Protocol::Query, "GetInstanceProfile")
+    );
+    let err = Req::post(&[FORM], "Action=CreateUser&Version=2010-05-08")
+        .detect()
+        .unwrap_err();
+    assert_eq!(err.code(), "InvalidAction");
+    assert_eq!(err.answer_in(), Some((Service::Iam, Protocol::Query)));
+    assert!(matches!(
+        Req::post(&[FORM, SIGNED_SNS], "Action=ListRoles&Version=2010-05-08").detect(),
+        Err(DetectError::ScopeMismatch {
+            service: Service::Iam,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -148,7 +148,7 @@ pub(crate) async fn aws_request(
         headers: &headers,
         body: &body,
     };
-    // CloudWatch, SNS and EventBridge are told apart from EC2 by the request's protocol;
+    // CloudWatch, SNS, EventBridge and IAM are told apart from EC2 by the request's protocol;
     // anything else (EC2, or nothing recognisable) is answered as EC2 answers.
     let monitoring = match aws_wire::protocol::detect(&request) {
         Ok(detected) if detected.service != Service::Ec2 => Ok(detected),
@@ -242,6 +242,7 @@ fn ec2_api_error(error: RegionError) -> ApiError {
     match error {
         RegionError::Ec2(error) => error,
         RegionError::Monitoring(error) => ApiError::new(&error.code, error.message),
+        RegionError::Iam(error) => ApiError::new(error.code(), error.message()),
     }
 }
 

@@ -1,7 +1,8 @@
-//! CloudWatch, SNS and EventBridge on the endpoint: each request decoded in the protocol
-//! it arrived in (Smithy RPC v2 CBOR, AWS JSON 1.0/1.1, the query protocol), applied to
-//! the region as a [`Command::Monitoring`], and answered in the same protocol, errors
-//! included. The codecs live in `aws-wire`, the services in `monitoring`.
+//! CloudWatch, SNS and EventBridge on the endpoint, and IAM: each request decoded in the
+//! protocol it arrived in (Smithy RPC v2 CBOR, AWS JSON 1.0/1.1, the query protocol),
+//! applied to the region as a [`Command::Monitoring`] (a [`Command::Iam`] for IAM), and
+//! answered in the same protocol, errors included. The codecs live in `aws-wire`, the
+//! services in `monitoring` and `iam`.
 
 use aws_wire::protocol::{Detected, EncodedError, Protocol, Service};
 use aws_wire::{awsquery, cbor, json, query};
@@ -13,17 +14,31 @@ use serde_json::Value;
 
 use crate::shared::Shared;
 
-/// The monitoring service a detected request is for (`None` for EC2).
+/// The monitoring service a detected request is for (`None` for EC2 and IAM).
 pub fn service_of(service: Service) -> Option<monitoring::Service> {
     match service {
-        Service::Ec2 => None,
+        Service::Ec2 | Service::Iam => None,
         Service::CloudWatch => Some(monitoring::Service::CloudWatch),
         Service::Sns => Some(monitoring::Service::Sns),
         Service::EventBridge => Some(monitoring::Service::EventBridge),
     }
 }
 
-/// Serves one CloudWatch, SNS or EventBridge request.
+/// The region's command for a call of `service` (`None` for EC2, which has its own
+/// codec).
+fn command(service: Service, action: String, input: Value) -> Option<Command> {
+    match (service, service_of(service)) {
+        (Service::Iam, _) => Some(Command::Iam { action, input }),
+        (_, Some(service)) => Some(Command::Monitoring {
+            service,
+            action,
+            input,
+        }),
+        (_, None) => None,
+    }
+}
+
+/// Serves one CloudWatch, SNS, EventBridge or IAM request.
 pub async fn serve(
     shared: &Shared,
     detected: Detected,
@@ -31,15 +46,6 @@ pub async fn serve(
     body: &[u8],
     request_id: &str,
 ) -> Response {
-    let Some(target) = service_of(detected.service) else {
-        return error(
-            detected.service,
-            detected.protocol,
-            "InternalFailure",
-            "an EC2 request reached the monitoring services",
-            request_id,
-        );
-    };
     let model = detected.service.model();
     let operation = detected.operation.as_str();
     let decoded = match detected.protocol {
@@ -68,18 +74,20 @@ pub async fn serve(
             );
         }
     };
-    let result = shared
-        .apply(Command::Monitoring {
-            service: target,
-            action: detected.operation.clone(),
-            input,
-        })
-        .await;
-    match result {
+    let Some(command) = command(detected.service, detected.operation.clone(), input) else {
+        return error(
+            detected.service,
+            detected.protocol,
+            "InternalFailure",
+            "an EC2 request reached the monitoring services",
+            request_id,
+        );
+    };
+    match shared.apply(command).await {
         Ok(output) => answer(&detected, &output, request_id),
         Err(failure) => {
-            if let RegionError::Monitoring(e) = &failure {
-                tracing::debug!(service = target.name(), action = %detected.operation, code = %e.code, message = %e.message, "call refused");
+            if matches!(failure, RegionError::Monitoring(_) | RegionError::Iam(_)) {
+                tracing::debug!(service = detected.service.signing_name(), action = %detected.operation, code = %failure.code(), message = %failure.message(), "call refused");
             }
             error(
                 detected.service,

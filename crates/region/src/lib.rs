@@ -1,6 +1,7 @@
 //! The local region as one pure state machine: the local EC2 ([`ec2::Cloud`]) and the
 //! monitoring services ([`monitoring::Monitoring`]: CloudWatch, SNS, EventBridge) side
-//! by side, with one command type, one clock and one event bus.
+//! by side, with one command type, one clock and one event bus; and the account's IAM
+//! ([`iam::Iam`]), which only answers calls.
 //!
 //! The two halves meet only through events: every event EC2 publishes (interruption
 //! warnings, rebalance recommendations, state changes, fleet changes) is put on the
@@ -20,6 +21,7 @@ use std::collections::BTreeSet;
 use agent_wire::{IngestResponse, Report};
 use ec2::{Bus, Cloud, CloudConfig, FaultRequest};
 use fleet::InstanceId;
+use iam::Iam;
 use monitoring::sns::{Attempt, DeliveryId, Outcome};
 use monitoring::{Monitoring, MonitoringConfig, Service};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,7 @@ use simtime::SimTime;
 pub mod dashboard;
 
 pub use ec2;
+pub use iam;
 pub use monitoring;
 
 /// What fixes a region's behaviour; stored with its state so a restart rebuilds it.
@@ -74,6 +77,13 @@ pub enum Command {
         /// The decoded input.
         input: Value,
     },
+    /// An IAM call on JSON named by IAM's model.
+    Iam {
+        /// e.g. `CreateRole`.
+        action: String,
+        /// The decoded input.
+        input: Value,
+    },
     /// Agents' native reports.
     Reports {
         /// The reports, as the agents sent them.
@@ -99,6 +109,7 @@ impl Command {
             Command::Monitoring {
                 service, action, ..
             } => format!("{} {action}", service.name()),
+            Command::Iam { action, .. } => format!("IAM {action}"),
             Command::Reports { reports } => format!("{} agent reports", reports.len()),
             Command::Delivery { delivery, .. } => format!("{delivery}"),
         }
@@ -114,6 +125,9 @@ pub enum RegionError {
     /// A monitoring service's error (query code and message).
     #[error(transparent)]
     Monitoring(#[from] monitoring::ApiError),
+    /// IAM's error (code and message).
+    #[error(transparent)]
+    Iam(#[from] iam::IamError),
 }
 
 impl RegionError {
@@ -122,6 +136,7 @@ impl RegionError {
         match self {
             RegionError::Ec2(e) => &e.code,
             RegionError::Monitoring(e) => &e.code,
+            RegionError::Iam(e) => e.code(),
         }
     }
 
@@ -130,6 +145,7 @@ impl RegionError {
         match self {
             RegionError::Ec2(e) => &e.message,
             RegionError::Monitoring(e) => &e.message,
+            RegionError::Iam(e) => e.message(),
         }
     }
 }
@@ -151,6 +167,8 @@ pub struct Region {
     config: RegionConfig,
     ec2: Cloud,
     monitoring: Monitoring,
+    /// The account's IAM (global, but the local cloud has one region).
+    iam: Iam,
     /// Every event of the region, EC2's and the monitoring services', in order.
     bus: Bus,
     /// EC2's bus sequence number already piped onto the region's bus.
@@ -168,6 +186,7 @@ impl Region {
             ec2_cursor: 0,
             ec2,
             monitoring,
+            iam: Iam::new(ec2::ACCOUNT_ID),
             bus: Bus::default(),
             events_since: None,
             deliveries_changed: false,
@@ -201,6 +220,11 @@ impl Region {
     /// The monitoring services (read-only).
     pub fn monitoring(&self) -> &Monitoring {
         &self.monitoring
+    }
+
+    /// IAM (read-only).
+    pub fn iam(&self) -> &Iam {
+        &self.iam
     }
 
     /// The region's event bus: EC2's events and the monitoring services' own.
@@ -268,6 +292,11 @@ impl Region {
             } => {
                 let result = self.monitoring.call(*service, action, input, now);
                 let changed = result.is_ok() && Monitoring::changes_state(*service, action);
+                (result.map_err(RegionError::from), changed)
+            }
+            Command::Iam { action, input } => {
+                let result = self.iam.call(action, input, now);
+                let changed = result.is_ok() && Iam::changes_state(action);
                 (result.map_err(RegionError::from), changed)
             }
             Command::Reports { reports } => {

@@ -3,7 +3,8 @@
 //! using boto3 and IMDSv2 as user data that must see its interruption notice and exit
 //! cleanly before termination; and the walkthrough's monitoring created by
 //! `tests/aws-cli/monitoring.sh` (topics, an HTTP subscriber that confirms itself, the
-//! alarm, the interruption rule) and exercised through CloudWatch, SNS and EventBridge.
+//! alarm, the interruption rule) and exercised through CloudWatch, SNS and EventBridge;
+//! and the stack's instance role and profile through IAM (`tests/aws-cli/iam.sh`).
 //!
 //! The AWS CLI comes from PyPI into a virtual environment made by
 //! `scripts/python-env.sh` (`cargo xtask ci` runs it and sets `SPOTLAB_REQUIRE_AWS_CLI`,
@@ -119,6 +120,11 @@ fn reference_walkthrough_with_the_aws_cli() {
 #[test]
 fn walkthrough_monitoring_with_the_aws_cli() {
     run_script("monitoring.sh", "monitoring passed");
+}
+
+#[test]
+fn the_stacks_instance_role_and_profile_with_the_aws_cli() {
+    run_script("iam.sh", "iam passed");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Parses the local cloud's CloudWatch, SNS and EventBridge answers with botocore's own
+"""Parses the local cloud's CloudWatch, SNS, EventBridge and IAM answers with botocore's own
 response parsers and checks that botocore reads back exactly what was meant.
 
 Usage: check_responses.py FILE, where FILE is a JSON list of cases, each an answer
@@ -37,7 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_requests  # noqa: E402  (the parameters of a valid call of every operation)
 
 UTC = datetime.timezone.utc
-PARAMS = {"cloudwatch": make_requests.CLOUDWATCH, "sns": make_requests.SNS, "events": make_requests.EVENTS}
+PARAMS = {"cloudwatch": make_requests.CLOUDWATCH, "sns": make_requests.SNS, "events": make_requests.EVENTS,
+          "iam": make_requests.IAM}
 
 
 def typed(value, shape):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records the requests botocore's own serializers write for every operation the local
-cloud serves of CloudWatch (AWS JSON 1.0, the query protocol and RPC v2 CBOR), SNS (query)
-and EventBridge (AWS JSON 1.1), with the parameters they came from, into requests.json.
+cloud serves of CloudWatch (AWS JSON 1.0, the query protocol and RPC v2 CBOR), SNS (query),
+EventBridge (AWS JSON 1.1) and IAM (query), with the parameters they came from, into requests.json.
 
 Each request is what goes on the wire: botocore's serializer, then its request preparer
 (form bodies url-encoded) and its SigV4 signer, at a fixed time with fixed credentials.
@@ -163,6 +163,43 @@ EVENTS = {
     "UntagResource": {"ResourceARN": RULE, "TagKeys": ["spotlab:stack", "empty"]},
 }
 
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                         "Action": "sts:AssumeRole"}]})
+POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudwatch:PutMetricData",
+                                                          "Resource": "*"}]})
+ROLE_TAGS = [{"Key": "app", "Value": "spotlab"}, {"Key": "empty", "Value": ""}]
+MANAGED = "arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM"
+
+IAM = {
+    "AddRoleToInstanceProfile": {"InstanceProfileName": "spotlab-agent", "RoleName": "spotlab-agent"},
+    "AttachRolePolicy": {"RoleName": "spotlab-agent", "PolicyArn": MANAGED},
+    "CreateInstanceProfile": {"InstanceProfileName": "spotlab-agent", "Path": "/spotlab/", "Tags": ROLE_TAGS},
+    "CreateRole": {"RoleName": "spotlab-agent", "Path": "/spotlab/", "AssumeRolePolicyDocument": TRUST,
+                   "Description": "agents & <their> \"checkpoints\"", "MaxSessionDuration": 7200,
+                   "PermissionsBoundary": "arn:aws:iam::123456789012:policy/boundary", "Tags": ROLE_TAGS},
+    "DeleteInstanceProfile": {"InstanceProfileName": "spotlab-agent"},
+    "DeleteRole": {"RoleName": "spotlab-agent"},
+    "DeleteRolePolicy": {"RoleName": "spotlab-agent", "PolicyName": "agent"},
+    "DetachRolePolicy": {"RoleName": "spotlab-agent", "PolicyArn": MANAGED},
+    "GetInstanceProfile": {"InstanceProfileName": "spotlab-agent"},
+    "GetRole": {"RoleName": "spotlab-agent"},
+    "GetRolePolicy": {"RoleName": "spotlab-agent", "PolicyName": "agent"},
+    "ListAttachedRolePolicies": {"RoleName": "spotlab-agent", "PathPrefix": "/service-role/", "Marker": "m-1",
+                                 "MaxItems": 10},
+    "ListInstanceProfileTags": {"InstanceProfileName": "spotlab-agent", "Marker": "m-2", "MaxItems": 10},
+    "ListInstanceProfiles": {"PathPrefix": "/spotlab/", "Marker": "m-3", "MaxItems": 10},
+    "ListInstanceProfilesForRole": {"RoleName": "spotlab-agent", "Marker": "m-4", "MaxItems": 10},
+    "ListRolePolicies": {"RoleName": "spotlab-agent", "Marker": "m-5", "MaxItems": 10},
+    "ListRoleTags": {"RoleName": "spotlab-agent", "Marker": "m-6", "MaxItems": 10},
+    "ListRoles": {"PathPrefix": "/spotlab/", "Marker": "m-7", "MaxItems": 1000},
+    "PutRolePolicy": {"RoleName": "spotlab-agent", "PolicyName": "agent", "PolicyDocument": POLICY},
+    "RemoveRoleFromInstanceProfile": {"InstanceProfileName": "spotlab-agent", "RoleName": "spotlab-agent"},
+    "TagInstanceProfile": {"InstanceProfileName": "spotlab-agent", "Tags": ROLE_TAGS},
+    "TagRole": {"RoleName": "spotlab-agent", "Tags": ROLE_TAGS},
+    "UntagInstanceProfile": {"InstanceProfileName": "spotlab-agent", "TagKeys": ["app", "empty"]},
+    "UntagRole": {"RoleName": "spotlab-agent", "TagKeys": ["app"]},
+}
+
 # (service, protocol, operations)
 PLAN = [
     ("cloudwatch", "json", CLOUDWATCH),
@@ -172,9 +209,10 @@ PLAN = [
     ("cloudwatch", "query", CLOUDWATCH_EXTRA),
     ("sns", "query", SNS),
     ("events", "json", EVENTS),
+    ("iam", "query", IAM),
 ]
 
-SIGNING_NAMES = {"cloudwatch": "monitoring", "sns": "sns", "events": "events"}
+SIGNING_NAMES = {"cloudwatch": "monitoring", "sns": "sns", "events": "events", "iam": "iam"}
 
 
 def canonical(value):

@@ -85,6 +85,7 @@ pub fn model(service: &str) -> &'static Model {
         "cloudwatch" => Model::cloudwatch(),
         "sns" => Model::sns(),
         "events" => Model::events(),
+        "iam" => Model::iam(),
         other => panic!("no model for {other}"),
     }
 }
