@@ -217,6 +217,10 @@ pub struct RunOptions {
     /// With --aws: the shared-config profile [default: the standard chain's].
     #[arg(long, requires = "aws")]
     pub profile: Option<String>,
+    /// The binary the stack's bucket gets for the instances to run, when the bucket
+    /// has an `AgentKey` [default: this spotlab]; see `spotlab stack up`.
+    #[arg(long, value_name = "PATH")]
+    pub agent_binary: Option<PathBuf>,
     /// Virtual seconds per real second of the embedded cloud [default: the scenario's].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub time_scale: Option<u32>,

@@ -139,6 +139,7 @@ fn overridden(mut scenario: Scenario, options: &RunOptions) -> anyhow::Result<Sc
         max_instances: options.max_instances,
         max_hourly_usd: options.max_hourly_usd,
     };
+    scenario.agent_binary = options.agent_binary.clone();
     if let Some(scale) = options.time_scale {
         scenario.time_scale = scale;
     }

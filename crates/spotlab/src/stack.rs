@@ -60,7 +60,11 @@ pub fn parse(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Res
 /// Parses a stack file's text for deleting it: placeholders without a value stay as
 /// written.
 pub fn parse_for_teardown(text: &str) -> anyhow::Result<Stack> {
-    file::parse(text, &|name| std::env::var(name).ok(), Placeholders::Lenient)
+    file::parse(
+        text,
+        &|name| std::env::var(name).ok(),
+        Placeholders::Lenient,
+    )
 }
 
 /// Creates (or finds) everything the stack describes, through the SDKs. When the

@@ -629,3 +629,151 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     );
     assert_eq!(left["Reservations"], serde_json::json!([]), "{left}");
 }
+
+/// `spotlab run --aws` with moto standing in for AWS (`AWS_ENDPOINT_URL`, CloudWatch
+/// through the CBOR bridge): the whole stack is made, the fleet created and seen
+/// fulfilled, a message published to a topic meanwhile is counted through the run's
+/// SQS queue, the fleet is deleted, and when the run ends nothing of it is left: no
+/// stack resource, no queue.
+#[test]
+fn a_run_on_aws_counts_notifications_and_leaves_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    let bridge = Bridge::start(&moto.url);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let scenario = dir.path().join("aws-smoke.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "aws-smoke"
+[target]
+url = "http://127.0.0.1:9/"
+[stack]
+file = "{stack}"
+[fleet]
+file = "{fleet}"
+[[steps]]
+phase = "4 units"
+do = "create-fleet"
+[[steps]]
+do = "wait-fulfilled"
+timeout = "2m"
+expect = {{ capacity = 4 }}
+[[steps]]
+do = "hold"
+duration = "12s"
+expect = {{ notifications = [{{ topic = "ReInvent-EC2SpotTestDev-SpotInterruptionTopic", count = 1 }}, {{ topic = "ReInvent-EC2SpotTestDev-TestFailureAlarmTopic", count = 0 }}] }}
+[[steps]]
+phase = "teardown"
+do = "delete-fleet"
+"#,
+            stack = examples.join("aws-stack.toml").display(),
+            fleet = examples.join("reference-fleet.json").display(),
+        ),
+    )
+    .expect("writing the scenario");
+    let agent = dir.path().join("agent-binary");
+    std::fs::write(&agent, b"#!/bin/sh\n").expect("writing a test file");
+    let out = dir.path().join("run");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+        .args(["run", "--aws", "--quiet", "--max-instances", "8", "--out"])
+        .arg(&out)
+        .arg("--agent-binary")
+        .arg(&agent)
+        .arg(&scenario)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", &bridge.url)
+        .env("AWS_ACCESS_KEY_ID", "spotlab")
+        .env("AWS_SECRET_ACCESS_KEY", "spotlab")
+        .env("AWS_REGION", "us-east-1")
+        .env("CHECKPOINT_BUCKET", BUCKET)
+        .env_remove("AWS_PROFILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spotlab run starts");
+
+    // Once the run has subscribed its queue, a message on the interruption topic.
+    runtime().block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&moto.url)
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "spotlab", "spotlab", None, None, "test",
+            ))
+            .load()
+            .await;
+        let sns = aws_sdk_sns::Client::new(&config);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let topic = loop {
+            let topics = sns.list_topics().send().await.expect("ListTopics");
+            let mut found = None;
+            for topic in topics.topics() {
+                let arn = topic.topic_arn().unwrap_or_default();
+                if !arn.ends_with(":ReInvent-EC2SpotTestDev-SpotInterruptionTopic") {
+                    continue;
+                }
+                let subscriptions = sns
+                    .list_subscriptions_by_topic()
+                    .topic_arn(arn)
+                    .send()
+                    .await
+                    .expect("ListSubscriptionsByTopic");
+                if subscriptions
+                    .subscriptions()
+                    .iter()
+                    .any(|s| s.protocol() == Some("sqs"))
+                {
+                    found = Some(arn.to_owned());
+                }
+            }
+            if let Some(arn) = found {
+                break arn;
+            }
+            assert!(Instant::now() < deadline, "the run never subscribed a queue");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        sns.publish()
+            .topic_arn(&topic)
+            .message(r#"{"detail-type":"EC2 Spot Instance Interruption Warning","detail":{"instance-id":"i-0123456789abcdef0"}}"#)
+            .send()
+            .await
+            .expect("Publish");
+    });
+    let finished = run.wait_with_output().expect("spotlab run finishes");
+    let said = String::from_utf8_lossy(&finished.stdout);
+    assert!(
+        finished.status.success(),
+        "spotlab run --aws failed:\n{said}\n{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    assert!(out.join("report.html").is_file());
+    let endpoints = Endpoints {
+        all: moto.url.clone(),
+        cloudwatch: Some(bridge.url.clone()),
+        fleet_changes: false,
+    };
+    assert_eq!(
+        leftovers(&endpoints),
+        Vec::<String>::new(),
+        "the run left these"
+    );
+    let queues = runtime().block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&moto.url)
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "spotlab", "spotlab", None, None, "test",
+            ))
+            .load()
+            .await;
+        aws_sdk_sqs::Client::new(&config)
+            .list_queues()
+            .send()
+            .await
+            .expect("ListQueues")
+            .queue_urls()
+            .to_vec()
+    });
+    assert_eq!(queues, Vec::<String>::new(), "the run left its queues");
+}

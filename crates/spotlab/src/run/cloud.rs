@@ -91,9 +91,7 @@ impl Cloud {
     /// SDK clients for this cloud.
     pub async fn clients(&self) -> crate::aws::Clients {
         match &self.aws {
-            Some(aws) => {
-                crate::aws::Clients::aws(Some(&aws.region), aws.profile.as_deref()).await
-            }
+            Some(aws) => crate::aws::Clients::aws(Some(&aws.region), aws.profile.as_deref()).await,
             None => crate::aws::Clients::at(&self.endpoint, "us-east-1").await,
         }
     }

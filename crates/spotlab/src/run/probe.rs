@@ -248,6 +248,11 @@ async fn metric_data(
     end: SimTime,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<SimTime, f64>>> {
     let mut out: BTreeMap<String, BTreeMap<SimTime, f64>> = BTreeMap::new();
+    // A window shorter than CloudWatch's one-second resolution has no data; CloudWatch
+    // refuses it rather than say so.
+    if start.as_millis() / 1_000 >= end.as_millis() / 1_000 {
+        return Ok(out);
+    }
     let mut pages = clients
         .cloudwatch
         .get_metric_data()

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 
-use crate::aws::{Context as _, Clients};
+use crate::aws::{Clients, Context as _};
 
 /// One topic's queue.
 struct Queue {
@@ -181,7 +181,10 @@ impl Queues {
     pub async fn remove(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for queue in &self.queues {
-            if let Some(arn) = queue.subscription.as_deref().filter(|a| a.starts_with("arn:"))
+            if let Some(arn) = queue
+                .subscription
+                .as_deref()
+                .filter(|a| a.starts_with("arn:"))
                 && let Err(e) = self
                     .sns
                     .unsubscribe()

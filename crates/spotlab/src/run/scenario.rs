@@ -64,6 +64,9 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Guardrails: the most instances and USD per hour a capacity may need.
     pub limits: Limits,
+    /// The binary the stack's bucket gets for the instances (`--agent-binary`; the
+    /// running spotlab when `None`).
+    pub agent_binary: Option<std::path::PathBuf>,
 }
 
 /// What a run refuses to exceed.
@@ -381,6 +384,7 @@ pub fn parse(text: &str, files: &dyn Files) -> anyhow::Result<Scenario> {
             max_instances: 64,
             max_hourly_usd: 10.0,
         },
+        agent_binary: None,
     })
 }
 

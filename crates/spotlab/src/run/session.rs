@@ -19,7 +19,6 @@ use super::scenario::{Action, Scenario, Step};
 use crate::aws::{Clients, Context as _};
 use crate::stack;
 
-
 /// A wait that ran out of time.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -160,7 +159,7 @@ impl Session {
         let stack =
             stack::parse(stack_text, &lookup).with_context(|| format!("in {stack_name}"))?;
         live.line(&format!("creating the stack {}", stack.name));
-        let outputs = stack::apply(&clients, &stack, None)
+        let outputs = stack::apply(&clients, &stack, scenario.agent_binary.as_deref())
             .await
             .with_context(|| format!("creating the stack {} at {}", stack.name, cloud.endpoint))?;
         let notifications = run_dir.join("notifications");
@@ -174,8 +173,13 @@ impl Session {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "run".to_owned());
             queues = Some(
-                super::queues::Queues::subscribe(&clients, &outputs.topic_arns, &notifications, &run)
-                    .await?,
+                super::queues::Queues::subscribe(
+                    &clients,
+                    &outputs.topic_arns,
+                    &notifications,
+                    &run,
+                )
+                .await?,
             );
             for name in outputs.topic_arns.keys() {
                 let file = notifications.join(format!("{name}.jsonl"));
