@@ -26,9 +26,8 @@ mod support;
 #[path = "support/tagged.rs"]
 mod tagged;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cbor_bridge::Bridge;
@@ -675,7 +674,7 @@ do = "delete-fleet"
     let agent = dir.path().join("agent-binary");
     std::fs::write(&agent, b"#!/bin/sh\n").expect("writing a test file");
     let out = dir.path().join("run");
-    let mut run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+    let run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
         .args(["run", "--aws", "--quiet", "--max-instances", "8", "--out"])
         .arg(&out)
         .arg("--agent-binary")
