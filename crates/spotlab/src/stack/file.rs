@@ -780,11 +780,75 @@ mod tests {
                 "name = \"s\"\n[launch_template]\nLaunchTemplateName = \"lt-x\"\nImageId = \"ami-1\"\nUserData = \"${NOPE}\"\n",
                 "${NOPE} is not set",
             ),
+            (
+                "name = \"s\"\n[bucket]\nBucket = \"Not_A_Bucket\"\n",
+                "bucket: Bucket \"Not_A_Bucket\" must be 3 to 63",
+            ),
+            (
+                "name = \"s\"\n[bucket]\nBucket = \"192.168.1.1\"\n",
+                "not look like an IP address",
+            ),
+            (
+                "name = \"s\"\n[instance_profile]\nRoleName = \"bad name\"\n",
+                "instance_profile: RoleName \"bad name\" must be 1 to 64",
+            ),
+            (
+                "name = \"s\"\n[instance_profile]\nRoleName = \"r\"\nPolicies = [{ PolicyName = \"p\", PolicyDocument = \"[1]\" }]\n",
+                "policy p's PolicyDocument must be a JSON object",
+            ),
         ];
         for (text, want) in cases {
             let error = error_of(text);
             assert!(error.contains(want), "{text}\n=> {error}");
         }
+    }
+
+    #[test]
+    fn the_aws_stack_has_a_role_a_profile_and_a_bucket() {
+        let text = include_str!("../../../../examples/aws-stack.toml");
+        let lookup = |name: &str| match name {
+            "CHECKPOINT_BUCKET" => Some("my-checkpoints".to_owned()),
+            other => env(other),
+        };
+        let stack = parse(text, &lookup, Placeholders::Required).expect("the example parses");
+        let profile = stack.instance_profile.expect("an instance profile");
+        assert_eq!(profile.role_name, "ReInvent-EC2SpotTestDev-InstanceRole");
+        assert_eq!(
+            profile.instance_profile_name,
+            "ReInvent-EC2SpotTestDev-InstanceProfile"
+        );
+        // EC2 may assume the role unless the file says otherwise.
+        let trust: serde_json::Value =
+            serde_json::from_str(&profile.assume_role_policy_document).expect("JSON");
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["Service"],
+            "ec2.amazonaws.com"
+        );
+        let (name, document) = &profile.policies[0];
+        assert_eq!(name, "agent");
+        assert!(
+            document.contains("arn:aws:s3:::my-checkpoints/*"),
+            "{document}"
+        );
+        let bucket = stack.bucket.expect("a bucket");
+        assert_eq!(bucket.name, "my-checkpoints");
+        assert_eq!(bucket.agent_key.as_deref(), Some("bin/spotlab"));
+        // The instance's shell gets `${AWS_ENDPOINT_URL:-cloudwatch}`, not this process's.
+        let template = stack.launch_template.expect("a launch template");
+        let user_data = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(template.user_data_base64.expect("user data"))
+                .expect("base64"),
+        )
+        .expect("UTF-8");
+        assert!(
+            user_data.contains("--report \"${AWS_ENDPOINT_URL:-cloudwatch}\""),
+            "{user_data}"
+        );
+        assert!(
+            user_data.contains("s3://my-checkpoints/bin/spotlab"),
+            "{user_data}"
+        );
     }
 
     #[test]
