@@ -28,6 +28,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// SQS: the queues a run on AWS counts notifications with.
     pub sqs: aws_sdk_sqs::Client,
+    /// Fault Injection Service: a run's `interrupt` steps.
+    pub fis: aws_sdk_fis::Client,
 }
 
 impl Clients {
@@ -76,6 +78,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             s3: aws_sdk_s3::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
+            fis: aws_sdk_fis::Client::new(config),
         }
     }
 
@@ -121,6 +124,13 @@ impl Clients {
         if let Some(url) = own("SQS") {
             clients.sqs = aws_sdk_sqs::Client::from_conf(
                 aws_sdk_sqs::config::Builder::from(&config)
+                    .endpoint_url(url)
+                    .build(),
+            );
+        }
+        if let Some(url) = own("FIS") {
+            clients.fis = aws_sdk_fis::Client::from_conf(
+                aws_sdk_fis::config::Builder::from(&config)
                     .endpoint_url(url)
                     .build(),
             );

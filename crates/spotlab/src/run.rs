@@ -226,13 +226,16 @@ fn check_for_aws(scenario: &Scenario) -> anyhow::Result<()> {
              the service under test with --target-url (or [target] url in the scenario)"
         );
     }
-    if let Some((index, _)) = scenario
+    let interrupts = scenario
         .steps
         .iter()
-        .enumerate()
-        .find(|(_, s)| matches!(s.action, scenario::Action::Interrupt { .. }))
-    {
-        bail!("step {}: {}", index + 1, cloud::INTERRUPT_ON_AWS);
+        .position(|s| matches!(s.action, scenario::Action::Interrupt { .. }));
+    if let Some(index) = interrupts {
+        let stack = crate::stack::parse_for_teardown(&scenario.stack.0)
+            .with_context(|| format!("in {}", scenario.stack.1))?;
+        if stack.fault_injection_role.is_none() {
+            bail!("step {}: {}", index + 1, cloud::INTERRUPT_ON_AWS);
+        }
     }
     Ok(())
 }
@@ -367,6 +370,19 @@ fn execute(scenario: Scenario, options: &RunOptions) -> anyhow::Result<()> {
 /// nothing of the run is left at all (queues, then the whole stack).
 async fn cleanup(session: &mut Session) {
     delete_fleet(session).await;
+    if !session.experiments.is_empty() {
+        let ids: Vec<String> = session
+            .experiments
+            .iter()
+            .map(|e| e.template_id.clone())
+            .collect();
+        if let Err(error) =
+            crate::stack::experiments::delete_templates(&session.clients, &session.stack, &ids)
+                .await
+        {
+            session.live.line(&format!("cleaning up: {error:#}"));
+        }
+    }
     if session.cloud.on_aws().is_none() {
         return;
     }

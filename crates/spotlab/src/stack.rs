@@ -6,6 +6,7 @@
 //! `up` prints the stack's outputs as JSON on stdout; progress goes to stderr.
 
 mod bucket;
+pub mod experiments;
 mod file;
 mod fleets;
 mod identity;
@@ -46,6 +47,9 @@ pub struct Outputs {
     /// The instances' role and instance profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_profile: Option<identity::ProfileOutput>,
+    /// The role Fault Injection Service assumes for `interrupt` steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_injection_role_arn: Option<String>,
     /// The checkpoint bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket: Option<bucket::BucketOutput>,
@@ -79,6 +83,10 @@ pub async fn apply(
         Some(spec) => Some(identity::up(&clients.iam, stack, spec).await?),
         None => None,
     };
+    let fault_injection_role_arn = match &stack.fault_injection_role {
+        Some(spec) => Some(identity::role_up(&clients.iam, stack, spec).await?),
+        None => None,
+    };
     let bucket = match &stack.bucket {
         Some(spec) => {
             let binary = match agent_binary {
@@ -106,6 +114,7 @@ pub async fn apply(
         alarm_arns: monitoring.alarm_arns,
         rule_arns: monitoring.rule_arns,
         instance_profile,
+        fault_injection_role_arn,
         bucket,
     })
 }
@@ -165,7 +174,10 @@ pub async fn teardown(
     network::down(&clients.ec2, stack).await?;
     if let Some(profile) = &stack.instance_profile {
         identity::delete_profile(&clients.iam, stack, &profile.instance_profile_name).await?;
-        identity::delete_role(&clients.iam, stack, &profile.role_name).await?;
+        identity::delete_role(&clients.iam, stack, &profile.role.role_name).await?;
+    }
+    if let Some(role) = &stack.fault_injection_role {
+        identity::delete_role(&clients.iam, stack, &role.role_name).await?;
     }
     if let Some(bucket) = &stack.bucket {
         bucket::down(&clients.s3, stack, &bucket.name).await?;
@@ -196,6 +208,9 @@ async fn cleanup(args: &CleanupArgs) -> anyhow::Result<()> {
     let buckets = bucket::tagged(&clients.s3)
         .await
         .with_context(|| format!("finding tagged buckets at {at}"))?;
+    let templates = experiments::tagged(&clients)
+        .await
+        .with_context(|| format!("finding tagged experiment templates at {at}"))?;
     let names: BTreeSet<String> = match &args.stack {
         Some(name) => BTreeSet::from([name.clone()]),
         None => network::stack_names(&clients.ec2)
@@ -204,6 +219,7 @@ async fn cleanup(args: &CleanupArgs) -> anyhow::Result<()> {
             .chain(monitored.keys().cloned())
             .chain(identities.keys().cloned())
             .chain(buckets.keys().cloned())
+            .chain(templates.keys().cloned())
             .collect(),
     };
     if names.is_empty() {
@@ -215,6 +231,11 @@ async fn cleanup(args: &CleanupArgs) -> anyhow::Result<()> {
         fleets::stop(&clients.ec2, &stack, args.wait)
             .await
             .with_context(context)?;
+        if let Some(ids) = templates.get(&name) {
+            experiments::delete_templates(&clients, &stack, ids)
+                .await
+                .with_context(context)?;
+        }
         let found = monitored.get(&name).cloned().unwrap_or_default();
         monitoring::delete(
             &monitoring_clients(&clients),
@@ -259,14 +280,23 @@ pub fn resources(stack: &Stack) -> Vec<String> {
         lines.push(format!(
             "IAM role {}{} ({} inline and {} managed policies)",
             spec::IAM_PATH,
-            p.role_name,
-            p.policies.len(),
-            p.managed_policy_arns.len()
+            p.role.role_name,
+            p.role.policies.len(),
+            p.role.managed_policy_arns.len()
         ));
         lines.push(format!(
             "IAM instance profile {}{} holding it",
             spec::IAM_PATH,
             p.instance_profile_name
+        ));
+    }
+    if let Some(r) = &stack.fault_injection_role {
+        lines.push(format!(
+            "IAM role {}{} for Fault Injection Service ({} inline and {} managed policies)",
+            spec::IAM_PATH,
+            r.role_name,
+            r.policies.len(),
+            r.managed_policy_arns.len()
         ));
     }
     if let Some(b) = &stack.bucket {

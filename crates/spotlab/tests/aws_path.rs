@@ -632,8 +632,9 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
 /// `spotlab run --aws` with moto standing in for AWS (`AWS_ENDPOINT_URL`, CloudWatch
 /// through the CBOR bridge): the whole stack is made, the fleet created and seen
 /// fulfilled, a message published to a topic meanwhile is counted through the run's
-/// SQS queue, the fleet is deleted, and when the run ends nothing of it is left: no
-/// stack resource, no queue.
+/// SQS queue, an `interrupt` step starts a Fault Injection Service experiment (moto
+/// records it; it interrupts nothing), the fleet is deleted, and when the run ends
+/// nothing of it is left: no stack resource, no experiment template, no queue.
 #[test]
 fn a_run_on_aws_counts_notifications_and_leaves_nothing() {
     let Some(moto) = Moto::start() else { return };
@@ -662,6 +663,9 @@ expect = {{ capacity = 4 }}
 do = "hold"
 duration = "12s"
 expect = {{ notifications = [{{ topic = "ReInvent-EC2SpotTestDev-SpotInterruptionTopic", count = 1 }}, {{ topic = "ReInvent-EC2SpotTestDev-TestFailureAlarmTopic", count = 0 }}] }}
+[[steps]]
+do = "interrupt"
+count = 1
 [[steps]]
 phase = "teardown"
 do = "delete-fleet"
@@ -747,6 +751,12 @@ do = "delete-fleet"
         String::from_utf8_lossy(&finished.stderr)
     );
     assert!(out.join("report.html").is_file());
+    // The interrupt step went through Fault Injection Service.
+    let told = format!("{said}{}", String::from_utf8_lossy(&finished.stderr));
+    assert!(
+        told.contains("Fault Injection Service experiment"),
+        "{told}"
+    );
     let endpoints = Endpoints {
         all: moto.url.clone(),
         cloudwatch: Some(bridge.url.clone()),

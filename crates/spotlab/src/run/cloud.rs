@@ -181,11 +181,11 @@ impl Cloud {
     }
 }
 
-/// Why `interrupt` steps do not run on AWS.
-pub const INTERRUPT_ON_AWS: &str = "an interrupt step needs AWS Fault Injection Service \
-    (aws:ec2:send-spot-instance-interruptions), which `spotlab run --aws` does not drive \
-    yet: remove the step (scale-in still sends removed Spot instances their notices) or \
-    run the scenario on the local cloud";
+/// Why `interrupt` steps need more on AWS.
+pub const INTERRUPT_ON_AWS: &str = "on AWS an interrupt step goes through Fault Injection \
+    Service (aws:ec2:send-spot-instance-interruptions), which needs a role it may assume: \
+    give the stack a [fault_injection_role] (see examples/aws-stack.toml), or remove the \
+    step (a scale-in still sends the removed Spot instances their notices)";
 
 /// The virtual now of the local cloud at `endpoint`; `None` when it is not one (AWS,
 /// moto) or does not answer.

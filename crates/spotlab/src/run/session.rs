@@ -120,6 +120,11 @@ pub struct Session {
     pub queues: Option<super::queues::Queues>,
     /// On AWS: the bucket the agents' checkpoints are in (under `checkpoints/`).
     pub checkpoint_bucket: Option<String>,
+    /// The role Fault Injection Service assumes, when the stack has one: `interrupt`
+    /// steps then go through FIS (on AWS, the only way).
+    pub fault_injection_role: Option<String>,
+    /// The interruption experiments started, whose templates go at the end.
+    pub experiments: Vec<stack::experiments::Started>,
     /// Requests per second at the last look (success, error).
     rates: (f64, f64),
     last_rates: Option<Instant>,
@@ -200,6 +205,7 @@ impl Session {
                 topics.insert(name.clone(), Topic { file });
             }
         }
+        let outputs_fis = outputs.fault_injection_role_arn.clone();
         let checkpoint_bucket = cloud
             .on_aws()
             .and(outputs.bucket.as_ref())
@@ -255,6 +261,8 @@ impl Session {
             stack,
             queues,
             checkpoint_bucket,
+            fault_injection_role: outputs_fis,
+            experiments: Vec::new(),
             rates: (0.0, 0.0),
             last_rates: None,
         })
@@ -422,7 +430,24 @@ impl Session {
                 if chosen.is_empty() {
                     bail!("the fleet has no Spot instance to interrupt");
                 }
-                self.cloud.interrupt(&chosen).await?;
+                match self.fault_injection_role.clone() {
+                    Some(role) => {
+                        let started = stack::experiments::interrupt(
+                            &self.clients,
+                            &self.stack,
+                            &role,
+                            &chosen,
+                            self.cloud.poll(),
+                        )
+                        .await?;
+                        self.live.line(&format!(
+                            "Fault Injection Service experiment {} started",
+                            started.experiment_id
+                        ));
+                        self.experiments.push(started);
+                    }
+                    None => self.cloud.interrupt(&chosen).await?,
+                }
                 self.live.line(&format!(
                     "interruption notices sent to {}",
                     chosen.join(", ")

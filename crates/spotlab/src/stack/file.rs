@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::placeholders::{Placeholders, substitute};
 use super::spec::{
-    Alarm, Bucket, InstanceProfile, LaunchTemplate, Reference, Rule, STACK_TAG, SecurityGroup,
-    Stack, Subnet, Tag, TagSpecification, Target, Topic, Vpc,
+    Alarm, Bucket, InstanceProfile, LaunchTemplate, Reference, Role, Rule, STACK_TAG,
+    SecurityGroup, Stack, Subnet, Tag, TagSpecification, Target, Topic, Vpc,
 };
 
 // ---- The file as written -------------------------------------------------------------
@@ -39,7 +39,23 @@ struct File {
     #[serde(default)]
     rules: Vec<RuleFile>,
     instance_profile: Option<InstanceProfileFile>,
+    fault_injection_role: Option<RoleFile>,
     bucket: Option<BucketFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct RoleFile {
+    role_name: String,
+    /// A table or JSON text.
+    assume_role_policy_document: Option<serde_json::Value>,
+    description: Option<String>,
+    #[serde(default)]
+    policies: Vec<PolicyFile>,
+    #[serde(default)]
+    managed_policy_arns: Vec<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,10 +333,23 @@ fn check(file: File) -> anyhow::Result<Stack> {
         .map(instance_profile)
         .transpose()
         .context("instance_profile")?;
+    let fault_injection_role = file
+        .fault_injection_role
+        .map(|f| role(f, FIS_TRUST_POLICY))
+        .transpose()
+        .context("fault_injection_role")?;
+    if let (Some(a), Some(b)) = (&instance_profile, &fault_injection_role) {
+        ensure!(
+            a.role.role_name != b.role_name,
+            "instance_profile and fault_injection_role name the same role {}",
+            b.role_name
+        );
+    }
     let bucket = file.bucket.map(bucket).transpose().context("bucket")?;
     Ok(Stack {
         name,
         instance_profile,
+        fault_injection_role,
         bucket,
         vpc: file.vpc,
         subnets: file.subnets,
@@ -413,18 +442,40 @@ fn check_iam_name(name: &str, member: &str, max: usize) -> anyhow::Result<()> {
 /// What EC2 instances need to be trusted with a role.
 const EC2_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
+/// What AWS Fault Injection Service needs to be trusted with a role.
+const FIS_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"fis.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
 fn instance_profile(file: InstanceProfileFile) -> anyhow::Result<InstanceProfile> {
-    check_iam_name(&file.role_name, "RoleName", 64)?;
     let instance_profile_name = file
         .instance_profile_name
         .unwrap_or_else(|| file.role_name.clone());
     check_iam_name(&instance_profile_name, "InstanceProfileName", 128)?;
-    check_tags(&file.tags, "instance_profile")?;
+    let role = role(
+        RoleFile {
+            role_name: file.role_name,
+            assume_role_policy_document: file.assume_role_policy_document,
+            description: file.description,
+            policies: file.policies,
+            managed_policy_arns: file.managed_policy_arns,
+            tags: file.tags,
+        },
+        EC2_TRUST_POLICY,
+    )?;
+    Ok(InstanceProfile {
+        role,
+        instance_profile_name,
+    })
+}
+
+/// A role; `trust` is its AssumeRolePolicyDocument unless the file gives one.
+fn role(file: RoleFile, trust: &str) -> anyhow::Result<Role> {
+    check_iam_name(&file.role_name, "RoleName", 64)?;
+    check_tags(&file.tags, &format!("role {}", file.role_name))?;
     let assume_role_policy_document = file
         .assume_role_policy_document
         .map(|value| json_object(value, "AssumeRolePolicyDocument"))
         .transpose()?
-        .unwrap_or_else(|| EC2_TRUST_POLICY.to_owned());
+        .unwrap_or_else(|| trust.to_owned());
     let mut names = BTreeSet::new();
     let mut policies = Vec::new();
     for policy in file.policies {
@@ -446,9 +497,8 @@ fn instance_profile(file: InstanceProfileFile) -> anyhow::Result<InstanceProfile
             "ManagedPolicyArns: {arn:?} is not a policy ARN"
         );
     }
-    Ok(InstanceProfile {
+    Ok(Role {
         role_name: file.role_name,
-        instance_profile_name,
         assume_role_policy_document,
         description: file.description,
         policies,
@@ -812,19 +862,22 @@ mod tests {
         };
         let stack = parse(text, &lookup, Placeholders::Required).expect("the example parses");
         let profile = stack.instance_profile.expect("an instance profile");
-        assert_eq!(profile.role_name, "ReInvent-EC2SpotTestDev-InstanceRole");
+        assert_eq!(
+            profile.role.role_name,
+            "ReInvent-EC2SpotTestDev-InstanceRole"
+        );
         assert_eq!(
             profile.instance_profile_name,
             "ReInvent-EC2SpotTestDev-InstanceProfile"
         );
         // EC2 may assume the role unless the file says otherwise.
         let trust: serde_json::Value =
-            serde_json::from_str(&profile.assume_role_policy_document).expect("JSON");
+            serde_json::from_str(&profile.role.assume_role_policy_document).expect("JSON");
         assert_eq!(
             trust["Statement"][0]["Principal"]["Service"],
             "ec2.amazonaws.com"
         );
-        let (name, document) = &profile.policies[0];
+        let (name, document) = &profile.role.policies[0];
         assert_eq!(name, "agent");
         assert!(
             document.contains("arn:aws:s3:::my-checkpoints/*"),

@@ -12,7 +12,7 @@ use aws_sdk_iam::types::Tag;
 use serde::Serialize;
 
 use super::note;
-use super::spec::{IAM_PATH, InstanceProfile, STACK_TAG, Stack};
+use super::spec::{IAM_PATH, InstanceProfile, Role, STACK_TAG, Stack};
 use crate::aws::Context as _;
 
 /// The role and profile's outputs.
@@ -48,13 +48,26 @@ fn missing<E: aws_sdk_iam::error::ProvideErrorMetadata>(error: &E) -> bool {
 }
 
 /// Creates what is missing of the role and profile, and makes the role's policies the
-/// file's (inline policies are put every time: PutRolePolicy replaces; policies no
-/// longer in the file are removed).
+/// file's.
 pub async fn up(
     iam: &Client,
     stack: &Stack,
     spec: &InstanceProfile,
 ) -> anyhow::Result<ProfileOutput> {
+    let role_arn = role_up(iam, stack, &spec.role).await?;
+    let instance_profile_arn = profile(iam, stack, spec).await?;
+    Ok(ProfileOutput {
+        role_name: spec.role.role_name.clone(),
+        role_arn,
+        instance_profile_name: spec.instance_profile_name.clone(),
+        instance_profile_arn,
+    })
+}
+
+/// Creates the role when missing and makes its policies the file's (inline policies
+/// are put every time: PutRolePolicy replaces; policies no longer in the file are
+/// removed). Returns its ARN.
+pub async fn role_up(iam: &Client, stack: &Stack, spec: &Role) -> anyhow::Result<String> {
     let role_arn = role(iam, stack, spec).await?;
     for (name, document) in &spec.policies {
         iam.put_role_policy()
@@ -106,17 +119,11 @@ pub async fn up(
             .await
             .doing(|| format!("detaching {stale} from role {}", spec.role_name))?;
     }
-    let instance_profile_arn = profile(iam, stack, spec).await?;
-    Ok(ProfileOutput {
-        role_name: spec.role_name.clone(),
-        role_arn,
-        instance_profile_name: spec.instance_profile_name.clone(),
-        instance_profile_arn,
-    })
+    Ok(role_arn)
 }
 
 /// The role's ARN, creating the role when it is missing.
-async fn role(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow::Result<String> {
+async fn role(iam: &Client, stack: &Stack, spec: &Role) -> anyhow::Result<String> {
     match iam.get_role().role_name(&spec.role_name).send().await {
         Ok(found) => {
             let role = found
@@ -187,7 +194,7 @@ async fn profile(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow:
                 .create_instance_profile()
                 .instance_profile_name(name)
                 .path(IAM_PATH)
-                .set_tags(Some(tags(stack, &spec.tags)?))
+                .set_tags(Some(tags(stack, &spec.role.tags)?))
                 .send()
                 .await
                 .doing(|| format!("creating instance profile {name}"))?;
@@ -206,15 +213,20 @@ async fn profile(iam: &Client, stack: &Stack, spec: &InstanceProfile) -> anyhow:
         [] => {
             iam.add_role_to_instance_profile()
                 .instance_profile_name(name)
-                .role_name(&spec.role_name)
+                .role_name(&spec.role.role_name)
                 .send()
                 .await
-                .doing(|| format!("putting role {} in instance profile {name}", spec.role_name))?;
+                .doing(|| {
+                    format!(
+                        "putting role {} in instance profile {name}",
+                        spec.role.role_name
+                    )
+                })?;
         }
-        [role] if *role == spec.role_name => {}
+        [role] if *role == spec.role.role_name => {}
         [other, ..] => bail!(
             "instance profile {name} holds role {other}, not the file's {}",
-            spec.role_name
+            spec.role.role_name
         ),
     }
     Ok(arn)

@@ -29,6 +29,9 @@ pub struct Stack {
     pub rules: Vec<Rule>,
     /// The instances' IAM role and its instance profile.
     pub instance_profile: Option<InstanceProfile>,
+    /// The role AWS Fault Injection Service assumes to interrupt the stack's Spot
+    /// instances (`interrupt` steps).
+    pub fault_injection_role: Option<Role>,
     /// The S3 bucket for checkpoints (and the agent's binary).
     pub bucket: Option<Bucket>,
 }
@@ -46,6 +49,7 @@ impl Stack {
             alarms: Vec::new(),
             rules: Vec::new(),
             instance_profile: None,
+            fault_injection_role: None,
             bucket: None,
         }
     }
@@ -262,17 +266,12 @@ pub struct Target {
 /// them without reading every role of the account.
 pub const IAM_PATH: &str = "/spotlab/";
 
-/// The instances' role (CreateRole, PutRolePolicy, AttachRolePolicy) and the instance
-/// profile that carries it (CreateInstanceProfile, AddRoleToInstanceProfile), both
-/// under [`IAM_PATH`].
+/// An IAM role (CreateRole, PutRolePolicy, AttachRolePolicy) under [`IAM_PATH`].
 #[derive(Clone, Debug)]
-pub struct InstanceProfile {
+pub struct Role {
     /// RoleName.
     pub role_name: String,
-    /// InstanceProfileName (the role's name unless the file says otherwise).
-    pub instance_profile_name: String,
-    /// AssumeRolePolicyDocument as JSON text (EC2 may assume the role unless the file
-    /// says otherwise).
+    /// AssumeRolePolicyDocument as JSON text.
     pub assume_role_policy_document: String,
     /// Description.
     pub description: Option<String>,
@@ -282,6 +281,16 @@ pub struct InstanceProfile {
     pub managed_policy_arns: Vec<String>,
     /// Tags besides the stack's own.
     pub tags: Vec<Tag>,
+}
+
+/// The instances' role and the instance profile that carries it
+/// (CreateInstanceProfile, AddRoleToInstanceProfile), under [`IAM_PATH`].
+#[derive(Clone, Debug)]
+pub struct InstanceProfile {
+    /// The role (EC2 may assume it unless the file says otherwise).
+    pub role: Role,
+    /// InstanceProfileName (the role's name unless the file says otherwise).
+    pub instance_profile_name: String,
 }
 
 /// The S3 bucket (CreateBucket, PutBucketTagging), with the agent's binary put in it

@@ -1,7 +1,8 @@
 //! What is left of a stack, seen through the official SDKs rather than through
 //! spotlab: every VPC, subnet, security group and launch template carrying the stack's
 //! tag, every running instance, every topic, alarm and rule tagged with it,
-//! the roles and instance profiles under `/spotlab/` and the buckets tagged with it.
+//! the roles and instance profiles under `/spotlab/`, the buckets and Fault Injection
+//! Service's experiment templates tagged with it.
 //! The tests that tear stacks down assert that this is empty. Each test file uses a part
 //! of it, so unused parts are not warnings.
 #![allow(dead_code)]
@@ -21,6 +22,7 @@ pub struct Clients {
     events: aws_sdk_eventbridge::Client,
     iam: aws_sdk_iam::Client,
     s3: aws_sdk_s3::Client,
+    fis: aws_sdk_fis::Client,
 }
 
 impl Clients {
@@ -51,6 +53,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            fis: aws_sdk_fis::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&config)
                     .force_path_style(endpoint.is_some())
@@ -229,6 +232,24 @@ impl Clients {
                 .iter()
                 .map(|p| format!("instance profile {}", p.arn())),
         );
+        let templates = self
+            .fis
+            .list_experiment_templates()
+            .send()
+            .await
+            .expect("ListExperimentTemplates");
+        for template in templates.experiment_templates() {
+            if template
+                .tags()
+                .and_then(|t| t.get(STACK_TAG))
+                .is_some_and(|v| v == stack)
+            {
+                left.push(format!(
+                    "experiment template {}",
+                    template.id().unwrap_or_default()
+                ));
+            }
+        }
         let buckets = self.s3.list_buckets().send().await.expect("ListBuckets");
         for bucket in buckets.buckets() {
             let name = bucket.name().unwrap_or_default();
