@@ -68,7 +68,7 @@ pub struct ChunkedDecoder {
     /// The header or trailer line being read, without its CRLF.
     line: Vec<u8>,
     /// Trailers read so far, names lowercased, values trimmed.
-    trailers: Vec<(String, String)>,
+    trailers: Trailers,
     /// Payload bytes emitted so far.
     decoded: u64,
 }
@@ -138,7 +138,7 @@ impl ChunkedDecoder {
 
     /// Ends the body: checks it was complete and returns its trailers (names
     /// lowercased, e.g. `x-amz-checksum-crc32`).
-    pub fn finish(self) -> Result<Vec<(String, String)>, ChunkError> {
+    pub fn finish(self) -> Result<Trailers, ChunkError> {
         match self.state {
             State::Done => Ok(self.trailers),
             // The zero-size chunk and its trailers arrived; only the final empty line
@@ -218,8 +218,11 @@ impl ChunkedDecoder {
     }
 }
 
+/// A body's trailers: names lowercased, values trimmed, in the order sent.
+pub type Trailers = Vec<(String, String)>;
+
 /// Decodes a whole body at once: the payload and the trailers.
-pub fn decode(body: &[u8]) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkError> {
+pub fn decode(body: &[u8]) -> Result<(Vec<u8>, Trailers), ChunkError> {
     let mut decoder = ChunkedDecoder::new();
     let mut out = Vec::with_capacity(body.len());
     decoder.feed(body, &mut out)?;
