@@ -14,6 +14,8 @@
 //!   protocols driven by the model, both ways, with each protocol's error document
 //!   (CloudWatch's query-compatible error codes included).
 //! - [`sigv4`]: Signature Version 4 verification.
+//! - [`s3`]: the S3 subset's path-style REST-XML requests, `aws-chunked` bodies,
+//!   checksums, listings and XML answers.
 //!
 //! No sockets, no clocks, no files: the control plane hands bodies in and writes what
 //! comes out.
@@ -25,4 +27,5 @@ pub mod json;
 pub mod model;
 pub mod protocol;
 pub mod query;
+pub mod s3;
 pub mod sigv4;

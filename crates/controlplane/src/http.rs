@@ -7,6 +7,8 @@
 //! - `GET /` (without an `Action`): the live dashboard page; `GET /spotlab/v1/dashboard`
 //!   its snapshot as JSON, `GET /spotlab/v1/live` the same every second as Server-Sent
 //!   Events (see [`crate::dashboard`]).
+//! - Any path and method signed for `s3` (SigV4 scope `.../s3/aws4_request`): the S3
+//!   subset ([`crate::s3`]).
 //! - `GET /spotlab/v1/health`: the cloud's clock and address.
 //! - `GET /spotlab/v1/events?after=N`: the event bus as JSON lines, after sequence
 //!   number N; `&follow=true` keeps the response open for new events, `&wait=SECS`
@@ -57,6 +59,8 @@ pub struct Endpoint {
     pub require_auth: Option<Credentials>,
     /// Cancelled when the cloud stops: long-lived responses (event follows) end.
     pub stop: tokio_util::sync::CancellationToken,
+    /// S3's buckets, served to requests signed for `s3` ([`crate::s3`]).
+    pub s3: crate::s3::Buckets,
 }
 
 /// The endpoint's routes.
@@ -73,6 +77,13 @@ pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
         .route(agent_wire::REPORTS_PATH, post(reports))
         .route("/spotlab/v1/queues", get(queue))
         .route("/metrics", get(prometheus))
+        // S3 is path-style REST (`/{bucket}/{key}`, any method): told by its signature's
+        // scope before any route above.
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(
+            endpoint.clone(),
+            crate::s3::route,
+        ))
         .with_state(endpoint)
 }
 

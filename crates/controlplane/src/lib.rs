@@ -7,6 +7,7 @@
 //! - `recover`: rebuilding the cloud from the journal, checked against its digests.
 //! - `shared`: the cloud behind one lock, the journal writer, the change channels.
 //! - `http`: the endpoint (EC2 query protocol, spotlab's API).
+//! - `s3`: the S3 subset, objects as files under the state directory.
 //! - `dashboard`: the live dashboard page at `/`, its JSON snapshot and its event stream.
 //! - `imds`: per-instance metadata services with IMDSv2 sessions.
 //! - `processes` and `procscan`: the process supervisor, adoption and reaping.
@@ -22,6 +23,7 @@ mod monitoring_api;
 mod processes;
 mod procscan;
 mod recover;
+mod s3;
 mod shared;
 mod store;
 
@@ -198,6 +200,7 @@ pub async fn start(config: UpConfig) -> anyhow::Result<Running> {
         shared: shared.clone(),
         require_auth: config.require_auth.clone(),
         stop: stop.clone(),
+        s3: s3::Buckets::new(&config.state_dir),
     });
     let app = http::app(endpoint);
     let server_stop = stop.clone();
