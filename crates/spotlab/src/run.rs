@@ -121,6 +121,9 @@ pub fn find_limit(args: FindLimitArgs) -> anyhow::Result<()> {
     if args.options.dry_run {
         return dry(&scenario, &args.options);
     }
+    if args.options.aws {
+        check_for_aws(&scenario)?;
+    }
     let run_dir = run_dir(&args.options, &format!("{}-limit", scenario.name))?;
     runtime()?.block_on(limit::find(scenario, &args, &run_dir))
 }

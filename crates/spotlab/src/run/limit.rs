@@ -23,6 +23,7 @@ pub async fn find(scenario: Scenario, args: &FindLimitArgs, run_dir: &Path) -> a
     let live = Live::new(args.options.quiet);
     let (cloud, service) = super::start(&scenario, &args.options, run_dir, &live).await?;
     let name = scenario.name.clone();
+    let scenario_copy = scenario.clone();
     let result = match Session::begin(scenario, cloud, &service, run_dir, live.clone()).await {
         Ok(mut session) => {
             let result = tokio::select! {
@@ -34,7 +35,12 @@ pub async fn find(scenario: Scenario, args: &FindLimitArgs, run_dir: &Path) -> a
             session.cloud.stop().await?;
             result
         }
-        Err(error) => Err(error),
+        Err(error) => {
+            if args.options.aws {
+                super::teardown_after_failed_start(&scenario_copy, &args.options, &live).await;
+            }
+            Err(error)
+        }
     };
     service.stop().await;
     live.finish();

@@ -449,7 +449,6 @@ fn instance_profile(file: InstanceProfileFile) -> anyhow::Result<InstanceProfile
     let instance_profile_name = file
         .instance_profile_name
         .unwrap_or_else(|| file.role_name.clone());
-    check_iam_name(&instance_profile_name, "InstanceProfileName", 128)?;
     let role = role(
         RoleFile {
             role_name: file.role_name,
@@ -461,6 +460,7 @@ fn instance_profile(file: InstanceProfileFile) -> anyhow::Result<InstanceProfile
         },
         EC2_TRUST_POLICY,
     )?;
+    check_iam_name(&instance_profile_name, "InstanceProfileName", 128)?;
     Ok(InstanceProfile {
         role,
         instance_profile_name,
