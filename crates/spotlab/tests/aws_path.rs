@@ -465,6 +465,26 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     for id in &ids {
         assert!(table.contains(id), "{id} not in\n{table}");
     }
+    // Every instance launched from the stack's template carries the stack's tag.
+    let tagged = json(
+        "describe-instances by the stack's tag",
+        &spotlab(
+            url,
+            &[
+                "ec2",
+                "describe-instances",
+                "--filters",
+                "Name=tag:spotlab:stack,Values=ReInvent-EC2SpotTestDev",
+            ],
+        ),
+    );
+    let tagged = tagged.to_string();
+    for id in &ids {
+        assert!(
+            tagged.contains(id),
+            "{id} is not tagged with the stack: {tagged}"
+        );
+    }
 
     let prices = json(
         "describe-spot-price-history",

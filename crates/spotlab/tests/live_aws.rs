@@ -10,17 +10,19 @@
 //!   cargo test -p spotlab --test live_aws -- --nocapture
 //! ```
 //!
-//! The reference walkthrough at its smallest: the stack (`examples/aws-stack.toml`),
-//! its price checked against tight guardrails first (`--dry-run --fleet`), the reference
-//! fleet at 1 unit, fulfilled and held for a minute, deleted; then `spotlab cleanup`
-//! and a check through the SDKs that nothing tagged with the stack remains.
+//! The reference walkthrough at its smallest: the stack (`examples/aws-stack.toml`)
+//! priced against tight guardrails first (`stack up --dry-run --fleet`), then `spotlab
+//! run --aws` with the same guardrails: the reference fleet at 1 unit, fulfilled and
+//! serving, one Spot instance interrupted through Fault Injection Service (its notice on
+//! the interruption topic, its agent drained), the fleet deleted and the stack torn
+//! down; then `spotlab cleanup` and a check through the SDKs that nothing tagged with
+//! the stack remains.
 
 #[path = "support/tagged.rs"]
 mod tagged;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -41,11 +43,6 @@ fn ok(what: &str, output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn json(what: &str, output: &Output) -> Value {
-    let text = ok(what, output);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
 }
 
 #[test]
@@ -104,89 +101,68 @@ fn the_walkthrough_at_its_smallest_on_aws() {
         "the guardrails refuse 1 unit:\n{plan}"
     );
 
-    let outcome = std::panic::catch_unwind(|| {
-        let outputs = json(
-            "stack up",
-            &spotlab(&[
-                "stack",
-                "up",
-                "--aws",
-                "--region",
-                &region,
-                stack_file,
-                "--agent-binary",
-                &binary,
-            ]),
-        );
-        let template = outputs["LaunchTemplate"]["LaunchTemplateId"]
-            .as_str()
-            .expect("a launch template id")
-            .to_owned();
-        let subnets: Vec<String> = outputs["SubnetIds"]
-            .as_array()
-            .expect("SubnetIds")
-            .iter()
-            .map(|s| s.as_str().expect("a string").to_owned())
-            .collect();
-        let request = fleet
-            .to_string()
-            .replace("${LAUNCH_TEMPLATE_ID}", &template)
-            .replace("${SUBNET_ID_1}", &subnets[0])
-            .replace("${SUBNET_ID_2}", &subnets[1]);
-        std::fs::write(&fleet_file, request).expect("writing the fleet request");
-        // A new instance profile takes a few seconds to be usable by EC2.
-        std::thread::sleep(Duration::from_secs(15));
-        let created = json(
-            "create-fleet",
-            &spotlab(&[
-                "ec2",
-                "create-fleet",
-                "--aws",
-                "--region",
-                &region,
-                "--cli-input-json",
-                &format!("file://{fleet_path}"),
-            ]),
-        );
-        let id = created["FleetId"].as_str().expect("a fleet id").to_owned();
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            let described = json(
-                "describe-fleets",
-                &spotlab(&[
-                    "ec2",
-                    "describe-fleets",
-                    "--aws",
-                    "--region",
-                    &region,
-                    "--fleet-ids",
-                    &id,
-                ]),
-            );
-            if described["Fleets"][0]["FulfilledCapacity"].as_f64() >= Some(1.0) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not fulfilled in 10 minutes: {described}"
-            );
-            std::thread::sleep(Duration::from_secs(10));
-        }
-        std::thread::sleep(Duration::from_secs(60));
-        json(
-            "delete-fleets",
-            &spotlab(&[
-                "ec2",
-                "delete-fleets",
-                "--aws",
-                "--region",
-                &region,
-                "--fleet-ids",
-                &id,
-                "--terminate-instances",
-            ]),
-        );
-    });
+    // The walkthrough at 1 unit, through `spotlab run --aws`: fulfilled, requests
+    // served, one Spot instance interrupted through FIS with its notice routed to the
+    // interruption topic and its agent drained, the fleet deleted; the run deletes its
+    // stack at the end.
+    let scenario = dir.path().join("live.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "live-smoke"
+[target]
+url = "{target}"
+[stack]
+file = "{stack}"
+[fleet]
+file = "{fleet}"
+[agent]
+rate = 1.0
+[[steps]]
+phase = "1 unit"
+do = "create-fleet"
+[[steps]]
+do = "wait-fulfilled"
+timeout = "10m"
+expect = {{ capacity = 1 }}
+[[steps]]
+do = "hold"
+duration = "3m"
+expect = {{ success_rate = [0.1, 1000] }}
+[[steps]]
+phase = "interruption"
+do = "interrupt"
+count = 1
+[[steps]]
+do = "hold"
+duration = "4m"
+expect = {{ interruptions = [1, 1], all_drained = true, notifications = [{{ topic = "ReInvent-EC2SpotTestDev-SpotInterruptionTopic", count = "per-interruption" }}] }}
+[[steps]]
+phase = "teardown"
+do = "delete-fleet"
+"#,
+            target = std::env::var("TARGET_URL").expect("checked above"),
+            stack = stack_file,
+            fleet = fleet_path,
+        ),
+    )
+    .expect("writing the scenario");
+    let run = spotlab(&[
+        "run",
+        "--aws",
+        "--region",
+        &region,
+        "--max-instances",
+        "2",
+        "--max-hourly-usd",
+        "0.5",
+        "--agent-binary",
+        &binary,
+        "--out",
+        dir.path().join("run").to_str().expect("a UTF-8 path"),
+        scenario.to_str().expect("a UTF-8 path"),
+    ]);
+    eprintln!("{}", String::from_utf8_lossy(&run.stdout));
     // Whatever happened, nothing may be left behind.
     ok(
         "cleanup",
@@ -205,7 +181,5 @@ fn the_walkthrough_at_its_smallest_on_aws() {
                 .await
         });
     assert_eq!(left, Vec::<String>::new(), "left on AWS after cleanup");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    ok("spotlab run --aws", &run);
 }

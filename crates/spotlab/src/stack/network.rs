@@ -86,6 +86,7 @@ pub async fn up(
 ) -> anyhow::Result<Network> {
     let Some(vpc) = &stack.vpc else {
         let refs = template::Refs {
+            stack: &stack.name,
             security_group_id: None,
             instance_profile_arn,
         };
@@ -107,6 +108,7 @@ pub async fn up(
     let launch_template = match &stack.launch_template {
         Some(template) => {
             let refs = template::Refs {
+                stack: &stack.name,
                 security_group_id: security_group_id.as_deref(),
                 instance_profile_arn,
             };

@@ -31,6 +31,8 @@ pub struct TemplateOutput {
 /// What the launch template names of the rest of the stack.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Refs<'a> {
+    /// The stack's name: the instances launched from the template carry its tag.
+    pub stack: &'a str,
     /// The stack's security group.
     pub security_group_id: Option<&'a str>,
     /// The stack's instance profile, by ARN.
@@ -38,9 +40,26 @@ pub(super) struct Refs<'a> {
 }
 
 /// The launch template data the file asks for, in the request's shape.
+/// The file's tag specifications with the stack's tag added to the instances' (so
+/// every instance launched from the template says which stack it belongs to).
+fn tag_specifications(template: &spec::LaunchTemplate, stack: &str) -> Vec<spec::TagSpecification> {
+    let mut specs = template.tag_specifications.clone();
+    let stack_tag = spec::Tag {
+        key: STACK_TAG.to_owned(),
+        value: stack.to_owned(),
+    };
+    match specs.iter_mut().find(|s| s.resource_type == "instance") {
+        Some(instance) => instance.tags.push(stack_tag),
+        None => specs.push(spec::TagSpecification {
+            resource_type: "instance".to_owned(),
+            tags: vec![stack_tag],
+        }),
+    }
+    specs
+}
+
 fn template_data(template: &spec::LaunchTemplate, refs: Refs<'_>) -> RequestLaunchTemplateData {
-    let tag_specifications = template
-        .tag_specifications
+    let tag_specifications = tag_specifications(template, refs.stack)
         .iter()
         .map(|spec| {
             LaunchTemplateTagSpecificationRequest::builder()
@@ -82,8 +101,7 @@ type Fingerprint = (
 );
 
 fn fingerprint_of_file(template: &spec::LaunchTemplate, refs: Refs<'_>) -> Fingerprint {
-    let mut specs: Vec<(String, Vec<(String, String)>)> = template
-        .tag_specifications
+    let mut specs: Vec<(String, Vec<(String, String)>)> = tag_specifications(template, refs.stack)
         .iter()
         .map(|spec| {
             let mut tags: Vec<(String, String)> = spec

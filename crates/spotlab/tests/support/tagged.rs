@@ -1,6 +1,6 @@
 //! What is left of a stack, seen through the official SDKs rather than through
-//! spotlab: every VPC, subnet, security group and launch template carrying the stack's
-//! tag, every running instance, every topic, alarm and rule tagged with it,
+//! spotlab: every VPC, subnet, security group, launch template and running instance
+//! carrying the stack's tag, every topic, alarm and rule tagged with it,
 //! the roles and instance profiles under `/spotlab/`, the buckets and Fault Injection
 //! Service's experiment templates tagged with it.
 //! The tests that tear stacks down assert that this is empty. Each test file uses a part
@@ -141,6 +141,7 @@ impl Clients {
                     .values("running")
                     .build(),
             )
+            .filters(tagged.clone())
             .send()
             .await
             .expect("DescribeInstances");
