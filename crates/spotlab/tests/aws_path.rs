@@ -806,3 +806,90 @@ do = "delete-fleet"
     });
     assert_eq!(queues, Vec::<String>::new(), "the run left its queues");
 }
+
+/// The scenario a user runs on AWS, run on the local cloud instead: the same stack file
+/// (`examples/aws-stack.toml`: role, instance profile, bucket, fault-injection role),
+/// agents reporting natively and checkpointing to the local cloud's S3, and an
+/// `interrupt` step through the local cloud's Fault Injection Service, as on AWS. The
+/// interrupted instance's notice reaches the interruption topic, its agent drains and
+/// its checkpoint comes back from the bucket.
+#[test]
+fn the_aws_scenario_runs_on_the_local_cloud_with_fis() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let scenario = dir.path().join("aws-on-local.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "aws-on-local"
+time_scale = 20
+seed = 11
+[target]
+rate = 5
+[stack]
+file = "{stack}"
+[fleet]
+file = "{fleet}"
+[agent]
+rate = 1.0
+drain_before = "20s"
+[[steps]]
+phase = "4 units"
+do = "create-fleet"
+[[steps]]
+do = "wait-fulfilled"
+timeout = "5m"
+expect = {{ capacity = 4 }}
+[[steps]]
+do = "hold"
+duration = "1m"
+[[steps]]
+phase = "interruption"
+do = "interrupt"
+count = 1
+[[steps]]
+do = "wait-replenished"
+timeout = "6m"
+[[steps]]
+do = "hold"
+duration = "1m"
+expect = {{ interruptions = [1, 1], all_drained = true, notifications = [{{ topic = "ReInvent-EC2SpotTestDev-SpotInterruptionTopic", count = "per-interruption" }}] }}
+[[steps]]
+phase = "teardown"
+do = "delete-fleet"
+"#,
+            stack = examples.join("aws-stack.toml").display(),
+            fleet = examples.join("reference-fleet.json").display(),
+        ),
+    )
+    .expect("writing the scenario");
+    let agent = dir.path().join("agent-binary");
+    std::fs::write(&agent, b"#!/bin/sh\n").expect("writing a test file");
+    let out = dir.path().join("run");
+    let run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--agent-binary")
+        .arg(&agent)
+        .arg(&scenario)
+        .env("CHECKPOINT_BUCKET", BUCKET)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("spotlab run runs");
+    let told = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "the run failed:\n{told}");
+    assert!(
+        told.contains("Fault Injection Service experiment"),
+        "the interruption did not go through FIS:\n{told}"
+    );
+    // The drained agent's checkpoint came back from the local cloud's S3.
+    let checkpoints = std::fs::read_dir(out.join("checkpoints"))
+        .expect("the run's checkpoints")
+        .count();
+    assert!(checkpoints >= 1, "no checkpoint came back from the bucket");
+}

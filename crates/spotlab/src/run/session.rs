@@ -118,7 +118,8 @@ pub struct Session {
     pub stack: crate::stack::spec::Stack,
     /// On AWS: the queues notifications are counted with.
     pub queues: Option<super::queues::Queues>,
-    /// On AWS: the bucket the agents' checkpoints are in (under `checkpoints/`).
+    /// The stack's bucket, when it has one: the agents' checkpoints are there (under
+    /// `checkpoints/`).
     pub checkpoint_bucket: Option<String>,
     /// The role Fault Injection Service assumes, when the stack has one: `interrupt`
     /// steps then go through FIS (on AWS, the only way).
@@ -146,9 +147,19 @@ impl Session {
         std::fs::create_dir_all(&checkpoints)
             .with_context(|| format!("creating {}", checkpoints.display()))?;
         let mut agent_args = scenario.agent_args.clone();
-        // Locally the agents write their checkpoints where the run reads them; on AWS
-        // the stack's user data says where (its bucket), and the run copies them here.
-        if cloud.on_aws().is_none() {
+        // A stack with a bucket has its user data send the agents' checkpoints there
+        // (`examples/aws-stack.toml`), and the run copies them here; without one (only
+        // possible on the local cloud, whose instances share this disk) the agents write
+        // them where the run reads them.
+        let has_bucket = stack::parse_for_teardown(&scenario.stack.0)
+            .map(|s| s.bucket.is_some())
+            .unwrap_or(false);
+        if !has_bucket && cloud.on_aws().is_some() {
+            live.line(
+                "the stack has no [bucket]: the agents' checkpoints cannot come back from \
+                 AWS, so all_drained and lost_requests will find none",
+            );
+        } else if !has_bucket {
             agent_args.extend([
                 "--checkpoint".to_owned(),
                 format!("file://{}/", checkpoints.display()),
@@ -206,10 +217,7 @@ impl Session {
             }
         }
         let outputs_fis = outputs.fault_injection_role_arn.clone();
-        let checkpoint_bucket = cloud
-            .on_aws()
-            .and(outputs.bucket.as_ref())
-            .map(|b| b.bucket_name.clone());
+        let checkpoint_bucket = outputs.bucket.as_ref().map(|b| b.bucket_name.clone());
         let alarm = scenario
             .alarm
             .clone()
@@ -699,7 +707,7 @@ impl Session {
         Ok(())
     }
 
-    /// On AWS: copies the agents' checkpoints from the stack's bucket
+    /// When the stack has a bucket: copies the agents' checkpoints from it
     /// (`checkpoints/<instance>/<run>.json`) into the run's `checkpoints/` directory,
     /// where the expectations and the report read them.
     pub async fn fetch_checkpoints(&self) -> anyhow::Result<()> {
