@@ -342,7 +342,6 @@ impl Cloud {
                 until: now + INITIATING,
             },
             actions,
-            resolved: BTreeMap::new(),
             end: None,
         };
         let answer = json!({"experiment": experiment.to_json()});
@@ -488,10 +487,6 @@ impl Cloud {
         let Some(experiment) = self.fis.experiments.get_mut(id) else {
             return;
         };
-        experiment.resolved = resolved
-            .into_iter()
-            .map(|(name, ids)| (name, ids.iter().map(ToString::to_string).collect()))
-            .collect();
         experiment.actions = runs;
         experiment.phase = Phase::Running;
         if let Some((action, reason)) = failure {

@@ -85,8 +85,6 @@ pub(crate) struct Experiment {
     pub phase: Phase,
     /// Each action's run, by name.
     pub actions: BTreeMap<String, ActionRun>,
-    /// The instances each target resolved to, once resolved.
-    pub resolved: BTreeMap<String, Vec<String>>,
     /// When it ended.
     pub end: Option<SimTime>,
 }
