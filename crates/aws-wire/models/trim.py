@@ -136,9 +136,22 @@ SERVICES = {
         "UntagInstanceProfile",
         "UntagRole",
     ],
+    "fis": [
+        "CreateExperimentTemplate",
+        "DeleteExperimentTemplate",
+        "GetExperiment",
+        "GetExperimentTemplate",
+        "ListExperimentTemplates",
+        "ListExperiments",
+        "ListTagsForResource",
+        "StartExperiment",
+        "StopExperiment",
+        "TagResource",
+        "UntagResource",
+    ],
 }
 
-MEMBER_KEYS = ("shape", "locationName", "queryName", "flattened", "xmlNamespace")
+MEMBER_KEYS = ("shape", "location", "locationName", "queryName", "flattened", "xmlNamespace")
 SHAPE_KEYS = ("type", "timestampFormat", "flattened", "locationName", "required", "error", "exception", "fault")
 METADATA_KEYS = ("apiVersion", "protocol", "protocols", "xmlNamespace", "endpointPrefix", "signingName", "jsonVersion", "targetPrefix", "awsQueryCompatible", "serviceId")
 
@@ -176,6 +189,9 @@ def trim(service, operations):
             if part in spec:
                 entry[part] = spec[part]["shape"]
                 visit(spec[part]["shape"])
+        if model["metadata"]["protocol"] == "rest-json":
+            # REST protocols route by method and path; the others have one path.
+            entry["http"] = {k: spec["http"][k] for k in ("method", "requestUri")}
         errors = [e["shape"] for e in spec.get("errors", [])]
         for error in errors:
             visit(error)

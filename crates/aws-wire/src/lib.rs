@@ -13,6 +13,8 @@
 //! - [`json`], [`awsquery`], [`cbor`]: the AWS JSON 1.0/1.1, query and RPC v2 CBOR
 //!   protocols driven by the model, both ways, with each protocol's error document
 //!   (CloudWatch's query-compatible error codes included).
+//! - [`restjson`]: the REST-JSON protocol (FIS) driven by the model: routes from each
+//!   operation's method and URI template, inputs from the body, labels and query string.
 //! - [`sigv4`]: Signature Version 4 verification.
 //! - [`s3`]: the S3 subset's path-style REST-XML requests, `aws-chunked` bodies,
 //!   checksums, listings and XML answers.
@@ -27,5 +29,6 @@ pub mod json;
 pub mod model;
 pub mod protocol;
 pub mod query;
+pub mod restjson;
 pub mod s3;
 pub mod sigv4;

@@ -18,6 +18,7 @@ const CLOUDWATCH_MODEL: &str = include_str!("../models/cloudwatch.json");
 const SNS_MODEL: &str = include_str!("../models/sns.json");
 const EVENTS_MODEL: &str = include_str!("../models/events.json");
 const IAM_MODEL: &str = include_str!("../models/iam.json");
+const FIS_MODEL: &str = include_str!("../models/fis.json");
 
 /// Index of a shape in its [`Model`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +58,9 @@ pub struct Member {
     pub query_name: Option<String>,
     /// A flattened list (no wrapper element).
     pub flattened: bool,
+    /// `location` of a REST protocol's request member: `uri` (a label of the request
+    /// URI, named by `locationName`), `querystring` or `header`; `None` for the body.
+    pub location: Option<String>,
     /// The parameter name in EC2 query requests, derived once (see
     /// [`Member::ec2_query_name`]).
     ec2_name: String,
@@ -88,6 +92,7 @@ impl Member {
             location_name,
             query_name,
             flattened,
+            location: None,
             ec2_name,
         }
     }
@@ -155,6 +160,18 @@ pub struct Operation {
     pub output: Option<ShapeId>,
     /// The error shapes the operation may answer with, sorted by name.
     pub errors: Vec<ShapeId>,
+    /// A REST protocol's route: the method and the request URI template.
+    pub http: Option<Http>,
+}
+
+/// Where a REST protocol's operation is served.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Http {
+    /// e.g. `POST`.
+    pub method: String,
+    /// e.g. `/experimentTemplates/{id}`: literal segments and `{label}`s.
+    pub request_uri: String,
 }
 
 /// A service model.
@@ -237,6 +254,7 @@ struct RawOperation {
     output: Option<String>,
     #[serde(default)]
     errors: Vec<String>,
+    http: Option<Http>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +291,7 @@ struct RawShape {
 #[serde(rename_all = "camelCase")]
 struct RawMember {
     shape: String,
+    location: Option<String>,
     location_name: Option<String>,
     query_name: Option<String>,
     #[serde(default)]
@@ -315,6 +334,12 @@ impl Model {
         IAM.get_or_init(|| embedded("IAM", IAM_MODEL))
     }
 
+    /// The FIS model (API version 2020-12-01, REST-JSON), parsed once.
+    pub fn fis() -> &'static Model {
+        static FIS: OnceLock<Model> = OnceLock::new();
+        FIS.get_or_init(|| embedded("FIS", FIS_MODEL))
+    }
+
     /// Parses a model written by `models/trim.py`.
     pub fn parse(text: &str) -> Result<Model, ModelError> {
         let raw: RawModel = serde_json::from_str(text)?;
@@ -332,13 +357,15 @@ impl Model {
                 .ok_or_else(|| ModelError::MissingShape(name.to_owned()))
         };
         let member = |name: &str, raw: &RawMember| -> Result<Member, ModelError> {
-            Ok(Member::new(
+            let mut member = Member::new(
                 name,
                 lookup(&raw.shape)?,
                 raw.location_name.clone(),
                 raw.query_name.clone(),
                 raw.flattened,
-            ))
+            );
+            member.location = raw.location.clone();
+            Ok(member)
         };
         let mut shapes = Vec::with_capacity(names.len());
         for name in &names {
@@ -404,6 +431,7 @@ impl Model {
                             .iter()
                             .map(|e| lookup(e))
                             .collect::<Result<_, _>>()?,
+                        http: op.http.clone(),
                     },
                 ))
             })

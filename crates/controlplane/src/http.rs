@@ -4,6 +4,8 @@
 //! - `POST /` (and `GET /?Action=...`): the EC2 query protocol. With required
 //!   credentials, requests must carry a valid SigV4 signature (`AuthFailure`
 //!   otherwise). State-changing calls answer once their command is durable.
+//! - FIS's REST-JSON paths (`/experimentTemplates`, `/experiments`, `/tags/{arn}`), and
+//!   any request signed for `fis`: FIS (see [`crate::fis_api`]).
 //! - `GET /` (without an `Action`): the live dashboard page; `GET /spotlab/v1/dashboard`
 //!   its snapshot as JSON, `GET /spotlab/v1/live` the same every second as Server-Sent
 //!   Events (see [`crate::dashboard`]).
@@ -34,7 +36,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use base64::Engine as _;
 use ec2::wire::{decode_request, encode_response};
 use ec2::{ApiError, FaultRequest};
@@ -44,7 +46,7 @@ use serde_json::{Value, json};
 
 use crate::processes::instance_dir;
 use crate::shared::Shared;
-use crate::{dashboard, monitoring_api};
+use crate::{dashboard, fis_api, monitoring_api};
 
 /// The largest request body accepted (EC2's own limit is far lower for every call).
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -69,6 +71,12 @@ pub fn app(endpoint: Arc<Endpoint>) -> axum::Router {
         .route("/", post(aws_request).get(dashboard::root))
         // Smithy RPC v2 CBOR (aws-sdk-rust's CloudWatch): `/service/<S>/operation/<Op>`.
         .route("/service/{*operation}", post(aws_request))
+        // FIS's REST-JSON routes; `fis_api` matches them against the model.
+        .route("/experimentTemplates", any(aws_request))
+        .route("/experimentTemplates/{*id}", any(aws_request))
+        .route("/experiments", any(aws_request))
+        .route("/experiments/{*id}", any(aws_request))
+        .route("/tags/{*arn}", any(aws_request))
         .route("/spotlab/v1/health", get(health))
         .route("/spotlab/v1/dashboard", get(dashboard::snapshot))
         .route("/spotlab/v1/live", get(dashboard::live))
@@ -159,6 +167,7 @@ pub(crate) async fn aws_request(
         headers: &headers,
         body: &body,
     };
+    let fis = fis_api::is_fis(&request);
     // CloudWatch, SNS, EventBridge and IAM are told apart from EC2 by the request's protocol;
     // anything else (EC2, or nothing recognisable) is answered as EC2 answers.
     let monitoring = match aws_wire::protocol::detect(&request) {
@@ -186,6 +195,11 @@ pub(crate) async fn aws_request(
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let secrets = std::slice::from_ref(credentials);
         if let Err(error) = sigv4::verify(&signed, sigv4::lookup_in(secrets), now) {
+            if fis {
+                let mut response = fis_api::error(error.aws_code(), &error.aws_message(), &id);
+                *response.status_mut() = StatusCode::FORBIDDEN;
+                return response;
+            }
             let (service, protocol) = match &monitoring {
                 Ok(detected) => (detected.service, detected.protocol),
                 Err((service, protocol, _)) => (*service, *protocol),
@@ -208,6 +222,9 @@ pub(crate) async fn aws_request(
             };
             return xml(401, ec2_error(&api, &id));
         }
+    }
+    if fis {
+        return fis_api::serve(&endpoint.shared, &request, &id).await;
     }
     match monitoring {
         Ok(detected) if detected.service != Service::Ec2 => {

@@ -17,6 +17,7 @@
 
 mod dashboard;
 mod deliveries;
+mod fis_api;
 mod http;
 mod imds;
 mod monitoring_api;

@@ -174,7 +174,8 @@ pub fn error(
     respond(status, headers, body, request_id)
 }
 
-fn respond(
+/// A response with `status`, `headers`, `body` and the request's id.
+pub(crate) fn respond(
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,

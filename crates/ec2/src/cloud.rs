@@ -23,6 +23,7 @@ use world::{HostLimits, World, WorldConfig};
 
 use crate::error::ApiError;
 use crate::faults::FaultRequest;
+use crate::fis::Fis;
 use crate::instances::InstanceRecord;
 use crate::network::Network;
 use crate::tags::TagStore;
@@ -96,6 +97,13 @@ pub enum Command {
     },
     /// A fault injection.
     Fault(FaultRequest),
+    /// A FIS call: the operation and its input (JSON named by FIS's model).
+    Fis {
+        /// e.g. `StartExperiment`.
+        operation: String,
+        /// The decoded input.
+        input: Value,
+    },
 }
 
 /// One event on the cloud's bus: EventBridge's envelope, numbered.
@@ -186,6 +194,8 @@ pub struct Cloud {
     /// The call being applied repeated an earlier one (a CreateFleet with a known
     /// ClientToken) and changed nothing.
     pub(crate) repeat: bool,
+    /// Fault Injection Service: experiment templates and experiments.
+    pub(crate) fis: Fis,
 }
 
 impl Cloud {
@@ -207,6 +217,7 @@ impl Cloud {
             events_since: None,
             fleet_states: BTreeMap::new(),
             repeat: false,
+            fis: Fis::new(seed),
             config,
         };
         cloud.create_default_vpc();
@@ -234,13 +245,27 @@ impl Cloud {
         self.world.spot_price(pool)
     }
 
-    /// When something is next due (a boot, a notice's action, a price change...).
+    /// When something is next due (a boot, a notice's action, a price change, an
+    /// experiment's next step...).
     pub fn next_due(&self) -> Option<SimTime> {
-        self.world.next_due()
+        match (self.world.next_due(), self.fis.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Runs the region forward to `now` (a time before the current one is ignored).
+    /// Runs the region forward to `now` (a time before the current one is ignored),
+    /// stopping at each instant an experiment moves, so its targets are resolved and
+    /// its interruptions injected at that instant whatever the caller's steps.
     pub fn advance_to(&mut self, now: SimTime) {
+        while let Some(due) = self.fis.next_due().filter(|due| *due <= now) {
+            if due > self.world.now() {
+                // advance_to only fails for a time in the past, excluded here.
+                let _ = self.world.advance_to(due);
+            }
+            self.ingest();
+            self.fis_step();
+        }
         if now > self.world.now() {
             // advance_to only fails for a time in the past, excluded above.
             let _ = self.world.advance_to(now);
@@ -257,6 +282,7 @@ impl Cloud {
         let changes = match command {
             Command::Api { action, .. } => crate::api::changes_state(action),
             Command::Fault(_) => true,
+            Command::Fis { operation, .. } => crate::fis::fis_changes_state(operation),
         };
         let changed = changes && result.is_ok() && !self.repeat;
         (result, changed)
@@ -269,6 +295,7 @@ impl Cloud {
             Command::Fault(fault) => self.inject(fault).and_then(|outcome| {
                 serde_json::to_value(outcome).map_err(|e| ApiError::internal(e.to_string()))
             }),
+            Command::Fis { operation, input } => self.fis_call(operation, input.clone()),
         };
         self.ingest();
         result

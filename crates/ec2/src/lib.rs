@@ -5,7 +5,8 @@
 //! - [`Cloud::call`] performs an EC2 action on JSON named like the AWS CLI's
 //!   `--cli-input-json` (the `aws-wire` codec turns the EC2 query protocol into that
 //!   JSON and the answers back into EC2's XML).
-//! - [`Cloud::inject`] performs FIS-style faults.
+//! - [`Cloud::inject`] performs FIS-style faults; [`Cloud::fis_call`] serves FIS itself
+//!   (experiment templates and experiments of Spot interruptions, which inject them).
 //! - [`Cloud::advance_to`] moves virtual time.
 //! - [`Cloud::imds`] answers an instance's metadata requests, [`Cloud::runtime`] says
 //!   what its processes should be doing, and [`Cloud::bus`] holds the EventBridge
@@ -24,6 +25,7 @@ mod error;
 mod events;
 mod faults;
 mod filters;
+mod fis;
 mod fleets;
 mod imds;
 mod instances;
@@ -40,6 +42,7 @@ pub use api::{actions, changes_state, is_served};
 pub use cloud::{ACCOUNT_ID, Bus, BusEvent, Changes, Cloud, CloudConfig, Command, REGION};
 pub use error::ApiError;
 pub use faults::{FaultOutcome, FaultRequest, Targets};
+pub use fis::{FIS_OPERATIONS, INITIATING, fis_changes_state};
 pub use imds::{ImdsAnswer, NOT_FOUND_PAGE};
 pub use instances::MetadataOptions;
 pub use runtime::{ProcessGoal, Runtime};

@@ -68,6 +68,14 @@ pub enum Command {
     },
     /// A fault injection.
     Fault(FaultRequest),
+    /// A FIS call on JSON named by FIS's model (served by EC2's half, whose instances
+    /// its experiments interrupt).
+    Fis {
+        /// e.g. `StartExperiment`.
+        operation: String,
+        /// The decoded input.
+        input: Value,
+    },
     /// A CloudWatch, SNS or EventBridge call on JSON named by the service's model.
     Monitoring {
         /// Which service.
@@ -106,6 +114,7 @@ impl Command {
         match self {
             Command::Ec2 { action, .. } => action.clone(),
             Command::Fault(_) => "fault injection".to_owned(),
+            Command::Fis { operation, .. } => format!("FIS {operation}"),
             Command::Monitoring {
                 service, action, ..
             } => format!("{} {action}", service.name()),
@@ -283,6 +292,13 @@ impl Region {
             Command::Fault(fault) => {
                 let (result, changed) =
                     self.ec2.apply_and_tell(&ec2::Command::Fault(fault.clone()));
+                (result.map_err(RegionError::from), changed)
+            }
+            Command::Fis { operation, input } => {
+                let (result, changed) = self.ec2.apply_and_tell(&ec2::Command::Fis {
+                    operation: operation.clone(),
+                    input: input.clone(),
+                });
                 (result.map_err(RegionError::from), changed)
             }
             Command::Monitoring {
