@@ -11,6 +11,10 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::cli::AwsArgs;
 
+/// The region when neither the command line nor the standard chain names one (and the
+/// local cloud's only region).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 /// One client per service, sharing one configuration.
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -39,9 +43,13 @@ impl Clients {
     /// neither for credentials nor for the region.
     pub async fn new(endpoint: &AwsArgs) -> Clients {
         if endpoint.aws {
-            return Clients::aws(Some(&endpoint.region), None).await;
+            return Clients::aws(endpoint.region.as_deref(), None).await;
         }
-        Clients::at(endpoint.endpoint.as_str(), &endpoint.region).await
+        Clients::at(
+            endpoint.endpoint.as_str(),
+            endpoint.region.as_deref().unwrap_or(DEFAULT_REGION),
+        )
+        .await
     }
 
     /// Clients for AWS itself: region and credentials from the standard chain
@@ -55,7 +63,14 @@ impl Clients {
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_owned()));
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        // Nothing in the chain names a region: AWS's first, as the local cloud's.
+        if config.region().is_none() {
+            config = config
+                .to_builder()
+                .region(Region::new(DEFAULT_REGION))
+                .build();
+        }
         let mut clients = Clients::from_config(&config);
         // An endpoint from the environment (AWS_ENDPOINT_URL, e.g. moto standing in for
         // AWS) has no `BUCKET.host` names.

@@ -211,9 +211,9 @@ pub struct RunOptions {
     /// deleted when the run ends, fails or is interrupted.
     #[arg(long, conflicts_with_all = ["endpoint", "time_scale"])]
     pub aws: bool,
-    /// With --aws: the region.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// With --aws: the region [default: the standard chain's, else us-east-1].
+    #[arg(long, requires = "aws")]
+    pub region: Option<String>,
     /// With --aws: the shared-config profile [default: the standard chain's].
     #[arg(long, requires = "aws")]
     pub profile: Option<String>,
@@ -429,9 +429,10 @@ pub struct AwsArgs {
         value_parser = parse_endpoint
     )]
     pub endpoint: url::Url,
-    /// The region.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// The region [default: with --aws, the standard chain's (AWS_REGION, the
+    /// profile's), else us-east-1].
+    #[arg(long)]
+    pub region: Option<String>,
     /// Send the calls to AWS itself (credentials from the standard chain; --endpoint
     /// is ignored).
     #[arg(long)]
@@ -442,7 +443,10 @@ impl AwsArgs {
     /// Where the calls go, for messages: `AWS (REGION)` or the endpoint.
     pub fn target(&self) -> String {
         if self.aws {
-            format!("AWS ({})", self.region)
+            format!(
+                "AWS ({})",
+                self.region.as_deref().unwrap_or("the default region")
+            )
         } else {
             self.endpoint.to_string()
         }

@@ -31,7 +31,7 @@ pub fn run(args: Ec2Args) -> anyhow::Result<()> {
         } else {
             Clients::at(
                 &args.endpoint_url,
-                args.region.as_deref().unwrap_or("us-east-1"),
+                args.region.as_deref().unwrap_or(crate::aws::DEFAULT_REGION),
             )
             .await
         };

@@ -4,7 +4,8 @@
 //! - the local cloud (`spotlab up`, started by the test on loopback);
 //! - moto's server (PyPI `moto[server]`, in the virtual environment
 //!   `scripts/python-env.sh` makes, started by the test on loopback), standing in for
-//!   AWS. moto's CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR, so CloudWatch's
+//!   AWS: every command runs with `--aws`, as on AWS, and finds moto through
+//!   `AWS_ENDPOINT_URL`. moto's CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR, so CloudWatch's
 //!   calls go through `support/cbor_bridge.rs`, which re-encodes them as AWS JSON 1.0;
 //!   moto answers ModifyFleet and DescribeFleetHistory with an internal error, so those
 //!   two run on the local cloud only.
@@ -43,6 +44,9 @@ struct Endpoints {
     cloudwatch: Option<String>,
     /// Whether the endpoint serves ModifyFleet and DescribeFleetHistory.
     fleet_changes: bool,
+    /// Whether the commands run with `--aws` (the standard chain, which reads the
+    /// endpoints from `AWS_ENDPOINT_URL*`), as a user on AWS runs them.
+    aws: bool,
 }
 
 /// The checkpoint bucket of the stack the tests make.
@@ -76,8 +80,11 @@ fn spotlab(endpoints: &Endpoints, args: &[&str]) -> Output {
     } else {
         command.env_remove("AWS_ENDPOINT_URL_CLOUDWATCH");
     }
+    command.args(args);
+    if endpoints.aws {
+        command.arg("--aws");
+    }
     command
-        .args(args)
         .env("AWS_ENDPOINT_URL", &endpoints.all)
         .env("AWS_ACCESS_KEY_ID", "spotlab")
         .env("AWS_SECRET_ACCESS_KEY", "spotlab")
@@ -126,6 +133,7 @@ fn the_reference_fleet_on_the_local_cloud() {
         all: up.url.clone(),
         cloudwatch: None,
         fleet_changes: true,
+        aws: false,
     };
     the_reference_fleet(&endpoints, dir.path());
     up.stop();
@@ -142,6 +150,7 @@ fn the_reference_fleet_on_moto() {
         all: moto.url.clone(),
         cloudwatch: Some(bridge.url.clone()),
         fleet_changes: false,
+        aws: true,
     };
     the_reference_fleet(&endpoints, dir.path());
     drop(bridge);
@@ -781,6 +790,7 @@ do = "delete-fleet"
         all: moto.url.clone(),
         cloudwatch: Some(bridge.url.clone()),
         fleet_changes: false,
+        aws: true,
     };
     assert_eq!(
         leftovers(&endpoints),

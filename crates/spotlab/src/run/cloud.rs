@@ -28,8 +28,8 @@ pub struct Cloud {
 /// Where on AWS a run goes.
 #[derive(Clone, Debug)]
 pub struct Aws {
-    /// The region.
-    pub region: String,
+    /// The region [default: the standard chain's, else us-east-1].
+    pub region: Option<String>,
     /// The shared-config profile, if not the default chain's.
     pub profile: Option<String>,
 }
@@ -80,7 +80,10 @@ impl Cloud {
     /// AWS itself: real time, credentials from the standard chain.
     pub fn aws(aws: Aws) -> Cloud {
         Cloud {
-            endpoint: format!("AWS ({})", aws.region),
+            endpoint: format!(
+                "AWS ({})",
+                aws.region.as_deref().unwrap_or("the default region")
+            ),
             time_scale: 1.0,
             embedded: None,
             aws: Some(aws),
@@ -91,7 +94,9 @@ impl Cloud {
     /// SDK clients for this cloud.
     pub async fn clients(&self) -> crate::aws::Clients {
         match &self.aws {
-            Some(aws) => crate::aws::Clients::aws(Some(&aws.region), aws.profile.as_deref()).await,
+            Some(aws) => {
+                crate::aws::Clients::aws(aws.region.as_deref(), aws.profile.as_deref()).await
+            }
             None => crate::aws::Clients::at(&self.endpoint, "us-east-1").await,
         }
     }
