@@ -253,7 +253,8 @@ mod tests {
         let pools = spot_pools(30, u32::MAX);
         assert_eq!(pools.len(), 30);
         for (name, strategy) in SPOT_STRATEGIES {
-            let fixture = AllocationFixture::new(&pools, 500, name).unwrap();
+            let fixture =
+                AllocationFixture::new(&pools, 500, name).expect("the test's input is valid");
             assert_eq!(fixture.spec.spot.strategy, strategy);
             assert_eq!(fixture.spec.specs.len(), 30);
             let allocation = fixture.allocate();
@@ -270,7 +271,8 @@ mod tests {
         let pools = spot_pools(300, u32::MAX);
         assert_eq!(pools.len(), 300);
         for (name, _) in SPOT_STRATEGIES {
-            let fixture = AllocationFixture::new(&pools, 10_000, name).unwrap();
+            let fixture =
+                AllocationFixture::new(&pools, 10_000, name).expect("the test's input is valid");
             assert_eq!(fixture.spec.specs.len(), 300);
             assert_eq!(fixture.need, Units::from_whole(10_000));
             assert_eq!(fixture.allocate().unmet, Units::ZERO, "{name}");
@@ -281,14 +283,15 @@ mod tests {
     fn simulated_fleet_is_at_target_after_a_day() {
         let pools = discounted_spot_pools(10, 2);
         assert_eq!(pools.len(), 10);
-        let request = maintain_request(&pools, 40).unwrap();
-        let (mut world, id) = simulate(&request, SimDuration::from_days(1)).unwrap();
+        let request = maintain_request(&pools, 40).expect("the test's input is valid");
+        let (mut world, id) =
+            simulate(&request, SimDuration::from_days(1)).expect("the test's input is valid");
         let summary = world.summary();
         let fleet = summary
             .fleets
             .iter()
             .find(|f| f.fleet_id == id.to_string())
-            .unwrap();
+            .expect("the test's input is valid");
         assert_eq!(fleet.target, 40);
         assert!(fleet.fulfilled >= 40.0, "fulfilled {}", fleet.fulfilled);
         // Diversified spreads over every pool.

@@ -183,10 +183,13 @@ mod tests {
         assert_eq!(total.completed(), 8);
         assert_eq!(total.errors(), 4);
         assert!((total.error_rate() - 0.5).abs() < 1e-12);
-        let json = serde_json::to_string(&a).unwrap();
-        assert_eq!(serde_json::from_str::<Counts>(&json).unwrap(), a);
+        let json = serde_json::to_string(&a).expect("serialises to JSON");
         assert_eq!(
-            serde_json::from_str::<Counts>("{}").unwrap(),
+            serde_json::from_str::<Counts>(&json).expect("deserialises from JSON"),
+            a
+        );
+        assert_eq!(
+            serde_json::from_str::<Counts>("{}").expect("deserialises from JSON"),
             Counts::default()
         );
     }

@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn empty_round_trips() {
         let empty = Latency::new();
-        let back = Latency::decode(&empty.encode()).unwrap();
+        let back = Latency::decode(&empty.encode()).expect("decodes");
         assert_eq!(back, empty);
         assert_eq!(back.count(), 0);
         assert_eq!(back.quantile_micros(0.99), 0);
@@ -267,7 +267,7 @@ mod tests {
             let mut all = Latency::new();
             a.iter().chain(&b).for_each(|&v| all.record_micros(v));
 
-            let left_back: Latency = serde_json::from_str(&serde_json::to_string(&left).unwrap()).unwrap();
+            let left_back: Latency = serde_json::from_str(&serde_json::to_string(&left).expect("round-trips through JSON")).expect("round-trips through JSON");
             prop_assert_eq!(&left_back, &left);
             let mut merged = left_back;
             merged.merge(&right);

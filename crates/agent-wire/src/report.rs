@@ -148,17 +148,17 @@ mod tests {
             latency_actual: latency,
             last: false,
         };
-        let json = serde_json::to_value(&report).unwrap();
+        let json = serde_json::to_value(&report).expect("serialises to JSON");
         assert_eq!(json["seq"], 7);
         assert_eq!(json["start"], "1970-01-01T00:00:01.000Z");
         assert_eq!(json["counts"]["success"], 1);
         assert!(
             json["latency_scheduled"]
                 .as_str()
-                .unwrap()
+                .expect("the test's input is valid")
                 .starts_with("HISTF")
         );
-        let back: Report = serde_json::from_value(json).unwrap();
+        let back: Report = serde_json::from_value(json).expect("deserialises from JSON");
         assert_eq!(back, report);
     }
 
@@ -168,7 +168,7 @@ mod tests {
             action: "terminate".into(),
             time: SimTime::from_millis(0),
         };
-        let json = serde_json::to_string(&reason).unwrap();
+        let json = serde_json::to_string(&reason).expect("serialises to JSON");
         assert_eq!(
             json,
             r#"{"kind":"spot_interruption","action":"terminate","time":"1970-01-01T00:00:00.000Z"}"#

@@ -305,7 +305,7 @@ mod tests {
     fn parses_notices() {
         let action =
             parse_instance_action(r#"{"action": "terminate", "time": "2024-05-01T10:02:00Z"}"#)
-                .unwrap();
+                .expect("the test's input is valid");
         assert_eq!(action.action, "terminate");
         assert_eq!(action.time.to_iso_seconds(), "2024-05-01T10:02:00Z");
         assert!(
@@ -315,7 +315,7 @@ mod tests {
         assert!(parse_instance_action("<html>404</html>").is_err());
         assert_eq!(
             parse_rebalance(r#"{"noticeTime": "2024-05-01T10:00:00Z"}"#)
-                .unwrap()
+                .expect("the test's input is valid")
                 .to_iso_seconds(),
             "2024-05-01T10:00:00Z"
         );

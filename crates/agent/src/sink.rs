@@ -578,20 +578,27 @@ mod tests {
 
     #[test]
     fn parses_sinks() {
-        assert_eq!(SinkSpec::parse("-").unwrap(), SinkSpec::Stdout);
         assert_eq!(
-            SinkSpec::parse("reports.jsonl").unwrap(),
+            SinkSpec::parse("-").expect("a valid test input"),
+            SinkSpec::Stdout
+        );
+        assert_eq!(
+            SinkSpec::parse("reports.jsonl").expect("a valid test input"),
             SinkSpec::File("reports.jsonl".into())
         );
         assert_eq!(
-            SinkSpec::parse("file:///tmp/r.jsonl").unwrap(),
+            SinkSpec::parse("file:///tmp/r.jsonl").expect("a valid test input"),
             SinkSpec::File("/tmp/r.jsonl".into())
         );
-        let SinkSpec::Http(url) = SinkSpec::parse("http://127.0.0.1:4566").unwrap() else {
+        let SinkSpec::Http(url) =
+            SinkSpec::parse("http://127.0.0.1:4566").expect("a valid test input")
+        else {
             panic!("not http");
         };
         assert_eq!(url.as_str(), "http://127.0.0.1:4566/spotlab/v1/reports");
-        let SinkSpec::Http(url) = SinkSpec::parse("http://127.0.0.1:4566/custom").unwrap() else {
+        let SinkSpec::Http(url) =
+            SinkSpec::parse("http://127.0.0.1:4566/custom").expect("a valid test input")
+        else {
             panic!("not http");
         };
         assert_eq!(url.path(), "/custom");

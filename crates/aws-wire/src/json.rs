@@ -483,11 +483,11 @@ mod tests {
     fn output_less_operations_answer_an_empty_object() {
         let model = Model::cloudwatch();
         assert_eq!(
-            encode_output(model, "PutMetricData", &Value::Null).unwrap(),
+            encode_output(model, "PutMetricData", &Value::Null).expect("encodes"),
             b"{}"
         );
         assert_eq!(
-            encode_output(model, "PutMetricData", &json!({})).unwrap(),
+            encode_output(model, "PutMetricData", &json!({})).expect("encodes"),
             b"{}"
         );
         assert!(encode_output(model, "PutMetricData", &json!({"A": 1})).is_err());

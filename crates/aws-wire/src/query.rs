@@ -177,7 +177,7 @@ mod tests {
             &LaunchTemplateConfigs.1.Overrides.2.WeightedCapacity=2\
             &TargetCapacitySpecification.TotalTargetCapacity=4\
             &TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=spotlab";
-        let request = decode("", body.as_bytes()).unwrap();
+        let request = decode("", body.as_bytes()).expect("decodes");
         assert_eq!(request.action, "CreateFleet");
         assert_eq!(request.version.as_deref(), Some("2016-11-15"));
         assert_eq!(
@@ -220,14 +220,15 @@ mod tests {
 
     #[test]
     fn url_query_parameters_count_and_the_body_wins() {
-        let request = decode("Action=DescribeRegions&DryRun=false", b"DryRun=true").unwrap();
+        let request =
+            decode("Action=DescribeRegions&DryRun=false", b"DryRun=true").expect("decodes");
         assert_eq!(request.action, "DescribeRegions");
         assert_eq!(request.params, json!({"DryRun": "true"}));
     }
 
     #[test]
     fn holes_in_lists_stay_visible() {
-        let value = tree([("FleetId.2", "fleet-b")]).unwrap();
+        let value = tree([("FleetId.2", "fleet-b")]).expect("the test's input is valid");
         assert_eq!(value, json!({"FleetId": [{}, "fleet-b"]}));
     }
 
@@ -273,7 +274,7 @@ mod tests {
             for (k, v) in &pairs {
                 body.append_pair(k, v);
             }
-            let request = decode("", body.finish().as_bytes()).unwrap();
+            let request = decode("", body.finish().as_bytes()).expect("decodes");
             prop_assert_eq!(request.params, root);
         }
 

@@ -277,19 +277,25 @@ mod tests {
 
     #[test]
     fn parses_scales_and_origins() {
-        assert_eq!(TimeScale::parse("60").unwrap().factor(), 60);
+        assert_eq!(
+            TimeScale::parse("60").expect("a valid test input").factor(),
+            60
+        );
         assert!(TimeScale::parse("0").is_err());
         assert!(TimeScale::parse("1.5").is_err());
         assert!(TimeScale::parse("10001").is_err());
-        let origin = Origin::parse("1700000000000:1600000000000").unwrap();
+        let origin = Origin::parse("1700000000000:1600000000000").expect("a valid test input");
         assert_eq!(origin.real_unix_ms, 1_700_000_000_000);
-        assert_eq!(Origin::parse(&origin.to_env_value()).unwrap(), origin);
+        assert_eq!(
+            Origin::parse(&origin.to_env_value()).expect("a valid test input"),
+            origin
+        );
         assert!(Origin::parse("12").is_err());
     }
 
     #[test]
     fn real_durations_round_up() {
-        let scale = TimeScale::new(60).unwrap();
+        let scale = TimeScale::new(60).expect("a valid test input");
         assert_eq!(
             scale.to_real(Duration::from_secs(60)),
             Duration::from_secs(1)
@@ -306,8 +312,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn virtual_time_runs_scale_times_faster() {
-        let start = SimTime::parse("2026-01-01T00:00:00Z").unwrap();
-        let clock = Clock::starting_at(TimeScale::new(60).unwrap(), start);
+        let start = SimTime::parse("2026-01-01T00:00:00Z").expect("a valid timestamp");
+        let clock = Clock::starting_at(TimeScale::new(60).expect("a valid test input"), start);
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(clock.now(), start + SimDuration::from_mins(2));
         assert_eq!(clock.elapsed_nanos(), 120_000_000_000);
@@ -320,7 +326,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn origins_agree_across_clocks() {
-        let parent = Clock::new(TimeScale::new(60).unwrap(), None);
+        let parent = Clock::new(TimeScale::new(60).expect("a valid test input"), None);
         tokio::time::sleep(Duration::from_secs(1)).await;
         let child = Clock::new(parent.scale(), Some(parent.origin()));
         let gap = parent.now().as_millis().abs_diff(child.now().as_millis());

@@ -478,7 +478,8 @@ mod tests {
             "burstable excluded by default"
         );
         for name in &found {
-            let t = catalog().instance_type(catalog().instance_type_id(name).unwrap());
+            let t = catalog()
+                .instance_type(catalog().instance_type_id(name).expect("in the catalogue"));
             assert_eq!((t.vcpus, t.memory_mib), (2, 4096));
             assert!(t.spot_supported);
         }
@@ -487,7 +488,10 @@ mod tests {
     #[test]
     fn manufacturer_heuristic() {
         let maker = |name: &str| {
-            cpu_manufacturer(catalog().instance_type(catalog().instance_type_id(name).unwrap()))
+            cpu_manufacturer(
+                catalog()
+                    .instance_type(catalog().instance_type_id(name).expect("in the catalogue")),
+            )
         };
         assert_eq!(maker("c5.large"), CpuManufacturer::Intel);
         assert_eq!(maker("c5a.large"), CpuManufacturer::Amd);
@@ -565,7 +569,8 @@ mod tests {
     #[test]
     fn malformed_requirements_are_aws_errors() {
         let code = |json: &str| {
-            let request: InstanceRequirementsRequest = serde_json::from_str(json).unwrap();
+            let request: InstanceRequirementsRequest =
+                serde_json::from_str(json).expect("deserialises from JSON");
             matching_types(&request, CapacityUnitType::Units, true)
                 .unwrap_err()
                 .code

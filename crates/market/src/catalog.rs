@@ -452,7 +452,7 @@ mod tests {
     #[test]
     fn reference_types_carry_their_real_figures() {
         let c = catalog();
-        let t2 = c.instance_type(c.instance_type_id("t2.small").unwrap());
+        let t2 = c.instance_type(c.instance_type_id("t2.small").expect("in the catalogue"));
         assert_eq!((t2.vcpus, t2.memory_mib), (1, 2048));
         assert_eq!(t2.on_demand, Price::from_micros(23_000));
         assert_eq!(
@@ -469,9 +469,9 @@ mod tests {
                 savings_pct: 69
             })
         );
-        let c5 = c.instance_type_id("c5.large").unwrap();
-        let east_1e = c.zone_by_name("us-east-1e").unwrap();
-        let east_1a = c.zone_by_name("us-east-1a").unwrap();
+        let c5 = c.instance_type_id("c5.large").expect("in the catalogue");
+        let east_1e = c.zone_by_name("us-east-1e").expect("in the catalogue");
+        let east_1a = c.zone_by_name("us-east-1a").expect("in the catalogue");
         assert!(!c.is_offered(Pool {
             instance_type: c5,
             zone: east_1e
@@ -489,8 +489,8 @@ mod tests {
         let mut bands: Vec<usize> = Vec::new();
         let mut savings: Vec<u8> = Vec::new();
         for cols in rows(ADVISOR_CSV) {
-            savings.push(cols[2].parse().unwrap());
-            bands.push(cols[3].parse().unwrap());
+            savings.push(cols[2].parse().expect("a valid test input"));
+            bands.push(cols[3].parse().expect("a valid test input"));
         }
         bands.sort_unstable();
         savings.sort_unstable();

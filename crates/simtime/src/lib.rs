@@ -270,16 +270,18 @@ mod tests {
 
     #[test]
     fn round_trips_timestamps() {
-        let t = SimTime::parse("2024-05-01T10:00:00Z").unwrap();
+        let t = SimTime::parse("2024-05-01T10:00:00Z").expect("a valid timestamp");
         assert_eq!(t.to_iso_millis(), "2024-05-01T10:00:00.000Z");
         assert_eq!(t.to_iso_seconds(), "2024-05-01T10:00:00Z");
-        let with_fraction = SimTime::parse("2024-05-01T10:00:00.250Z").unwrap();
+        let with_fraction = SimTime::parse("2024-05-01T10:00:00.250Z").expect("a valid timestamp");
         assert_eq!(
             with_fraction.saturating_since(t),
             SimDuration::from_millis(250)
         );
         assert_eq!(
-            SimTime::parse("2019-11-01").unwrap().to_iso_seconds(),
+            SimTime::parse("2019-11-01")
+                .expect("a valid timestamp")
+                .to_iso_seconds(),
             "2019-11-01T00:00:00Z"
         );
         assert!(SimTime::parse("yesterday").is_err());

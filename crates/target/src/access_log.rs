@@ -55,14 +55,14 @@ mod tests {
 
     #[test]
     fn writes_nginx_ts_lines() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("access.log");
-        let log = AccessLog::create(&path).unwrap();
+        let log = AccessLog::create(&path).expect("creates the file");
         log.record(SimTime::from_millis(1_764_040_000_123), 53412, 200);
         log.record(SimTime::from_millis(1_764_040_000_005), 53413, 429);
-        log.flush().unwrap();
+        log.flush().expect("flushes");
         assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(&path).expect("the file is readable"),
             "1764040000.123 53412 200\n1764040000.005 53413 429\n"
         );
     }

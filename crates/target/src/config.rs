@@ -163,8 +163,11 @@ mod tests {
 
     #[test]
     fn defaults_match_the_documented_ones() {
-        let args = parse(&[]).unwrap();
-        assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
+        let args = parse(&[]).expect("a valid test input");
+        assert_eq!(
+            args.listen,
+            "127.0.0.1:8080".parse().expect("a valid test input")
+        );
         assert_eq!(args.threads, None);
         // The scale may come from the environment; everything else is fixed.
         assert_eq!(args.target_config(), TargetConfig::default());
@@ -190,7 +193,7 @@ mod tests {
             "--time-scale",
             "60",
         ])
-        .unwrap();
+        .expect("the test's input is valid");
         assert_eq!(args.listen.port(), 0);
         assert_eq!(args.worker_threads().get(), 3);
         assert_eq!(args.time_scale.factor(), 60);

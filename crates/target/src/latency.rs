@@ -229,19 +229,28 @@ mod tests {
     #[test]
     fn samples_stay_in_range_and_average_near_the_mean() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let uniform = Latency::parse("uniform:10ms..50ms").unwrap();
+        let uniform = Latency::parse("uniform:10ms..50ms").expect("a valid test input");
         assert!((0..1_000).all(|_| (ms(10)..=ms(50)).contains(&uniform.sample(&mut rng))));
 
         let mean_ms = |latency: Latency, rng: &mut ChaCha8Rng| {
             let total: Duration = (0..20_000).map(|_| latency.sample(rng)).sum();
             total.as_secs_f64() * 1e3 / 20_000.0
         };
-        let exp = mean_ms(Latency::parse("exp:20ms").unwrap(), &mut rng);
+        let exp = mean_ms(
+            Latency::parse("exp:20ms").expect("a valid test input"),
+            &mut rng,
+        );
         assert!((19.0..21.0).contains(&exp), "exp mean {exp}");
-        let normal = mean_ms(Latency::parse("normal:50ms,10ms").unwrap(), &mut rng);
+        let normal = mean_ms(
+            Latency::parse("normal:50ms,10ms").expect("a valid test input"),
+            &mut rng,
+        );
         assert!((49.0..51.0).contains(&normal), "normal mean {normal}");
         // Clamped at zero: a mean of 0 with spread gives no negative delays, mean > 0.
-        let clamped = mean_ms(Latency::parse("normal:0ms,10ms").unwrap(), &mut rng);
+        let clamped = mean_ms(
+            Latency::parse("normal:0ms,10ms").expect("a valid test input"),
+            &mut rng,
+        );
         assert!(clamped > 3.0, "clamped mean {clamped}");
     }
 

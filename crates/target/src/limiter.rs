@@ -294,7 +294,11 @@ mod tests {
                 .collect();
             handles
                 .into_iter()
-                .map(|handle| handle.join().unwrap())
+                .map(|handle| {
+                    handle
+                        .join()
+                        .expect("the thread finished without panicking")
+                })
                 .sum::<usize>()
         });
         assert_eq!(allowed, 100);

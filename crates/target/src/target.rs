@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn error_ratio_is_a_share_and_seeded() {
         let config = TargetConfig {
-            error_ratio: ErrorRatio::new(0.25).unwrap(),
+            error_ratio: ErrorRatio::new(0.25).expect("a valid test input"),
             seed: 42,
             ..quota(1e9, 1)
         };

@@ -187,14 +187,16 @@ mod tests {
         let env = StaticEnvironment::simulator();
         let by_name = env
             .launch_template(None, Some("web"), Some("$Latest"))
-            .unwrap();
+            .expect("the test's input is valid");
         assert_eq!(by_name.reference.id, derived_id("web"));
         assert_eq!(by_name.reference.id.len(), 20);
         assert_eq!(
             (by_name.reference.version, by_name.instance_type),
             (1, None)
         );
-        let by_id = env.launch_template(Some("lt-1"), None, Some("7")).unwrap();
+        let by_id = env
+            .launch_template(Some("lt-1"), None, Some("7"))
+            .expect("the test's input is valid");
         assert_eq!(
             (by_id.reference.name.as_str(), by_id.reference.version),
             ("lt-1", 7)
@@ -212,7 +214,7 @@ mod tests {
         let env = StaticEnvironment::new().with_template("lt-1", "web", t2);
         assert_eq!(
             env.launch_template(None, Some("web"), None)
-                .unwrap()
+                .expect("the test's input is valid")
                 .instance_type,
             t2
         );

@@ -427,7 +427,7 @@ mod tests {
 
     fn passes(policy: &str, attributes: &[(&str, &str, &str)]) -> bool {
         FilterPolicy::parse(policy, Scope::MessageAttributes)
-            .unwrap()
+            .expect("a valid test input")
             .matches(Scope::MessageAttributes, &attrs(attributes), "")
     }
 
@@ -476,7 +476,7 @@ mod tests {
             r#"{"detail":{"state":["ALARM"],"value":[{"numeric":[">",0.1,"<=",1]}]}}"#,
             Scope::MessageBody,
         )
-        .unwrap();
+        .expect("a valid test input");
         let none = BTreeMap::new();
         assert!(policy.matches(
             Scope::MessageBody,

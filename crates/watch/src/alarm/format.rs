@@ -111,9 +111,9 @@ mod tests {
 
     #[test]
     fn prints_times_like_cloudwatch() {
-        let t = SimTime::parse("2019-10-02T16:59:00Z").unwrap();
+        let t = SimTime::parse("2019-10-02T16:59:00Z").expect("a valid timestamp");
         assert_eq!(reason_time(t), "02/10/19 16:59:00");
-        let t = SimTime::parse("2025-05-15T15:29:00.984Z").unwrap();
+        let t = SimTime::parse("2025-05-15T15:29:00.984Z").expect("a valid timestamp");
         assert_eq!(cloudwatch_time(t), "2025-05-15T15:29:00.984+0000");
     }
 }
