@@ -7,21 +7,17 @@
 
 mod support;
 
-use std::fmt::Debug;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, RequestLaunchTemplateData};
 use aws_sdk_fis::Client;
-use aws_sdk_fis::config::http::HttpResponse;
 use aws_sdk_fis::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_fis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_fis::types::{
     CreateExperimentTemplateActionInput, CreateExperimentTemplateStopConditionInput,
     CreateExperimentTemplateTargetInput, ExperimentActionStatus, ExperimentStatus,
 };
-use controlplane::{Running, UpConfig};
 use serde_json::Value;
-use support::Cloud;
+use support::{Cloud, refused};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/spotlab-fis";
 const ACTION: &str = "aws:ec2:send-spot-instance-interruptions";
@@ -37,20 +33,6 @@ fn fis_client(addr: std::net::SocketAddr) -> Client {
             .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
             .build(),
     )
-}
-
-/// The code and HTTP status of a refused call.
-fn refused<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> (String, u16) {
-    let error = result.expect_err("the call should be refused");
-    let status = error.raw_response().map_or(0, |r| r.status().as_u16());
-    let code = error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or_else(|| panic!("not a service error: {error:?}"))
-        .to_owned();
-    (code, status)
 }
 
 fn instance_arn(id: &str) -> String {
@@ -144,21 +126,6 @@ async fn warned(addr: std::net::SocketAddr) -> Vec<String> {
     ids
 }
 
-async fn start_on(dir: &std::path::Path) -> Running {
-    let mut config = UpConfig::new(dir.to_owned());
-    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    config.seed = Some(41);
-    config.time_scale = Some(clock::TimeScale::new(SCALE).expect("scale"));
-    controlplane::start(config)
-        .await
-        .expect("control plane starts")
-}
-
-async fn stop(running: Running) {
-    running.stop.cancel();
-    running.done.await.expect("join").expect("a clean stop");
-}
-
 fn ec2_client(addr: std::net::SocketAddr) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
@@ -175,7 +142,7 @@ fn ec2_client(addr: std::net::SocketAddr) -> aws_sdk_ec2::Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_interrupts_two_spot_instances_and_completes() {
     let dir = tempfile::tempdir().expect("state dir");
-    let first = start_on(dir.path()).await;
+    let first = support::start_in(dir.path(), SCALE, 41).await;
     let addr = first.addr;
     let ec2 = ec2_client(addr);
     let lt = support::template(
@@ -320,9 +287,9 @@ async fn an_experiment_interrupts_two_spot_instances_and_completes() {
         .send()
         .await
         .expect("DeleteExperimentTemplate");
-    stop(first).await;
+    support::stop(first).await;
 
-    let second = start_on(dir.path()).await;
+    let second = support::start_in(dir.path(), SCALE, 41).await;
     let fis = fis_client(second.addr);
     let again = fis
         .get_experiment()
@@ -338,7 +305,7 @@ async fn an_experiment_interrupts_two_spot_instances_and_completes() {
     assert_eq!(again.end_time(), done.end_time());
     let (code, status) = refused(fis.get_experiment_template().id(&template_id).send().await);
     assert_eq!((code.as_str(), status), ("ResourceNotFoundException", 404));
-    stop(second).await;
+    support::stop(second).await;
 }
 
 #[tokio::test]

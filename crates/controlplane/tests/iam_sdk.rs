@@ -6,18 +6,13 @@
 
 mod support;
 
-use std::fmt::Debug;
-
 use aws_sdk_ec2::types::{
     LaunchTemplateIamInstanceProfileSpecificationRequest, RequestLaunchTemplateData,
 };
 use aws_sdk_iam::Client;
-use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
-use controlplane::{Running, UpConfig};
-use support::Cloud;
+use support::{Cloud, refused};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
@@ -39,20 +34,6 @@ fn iam_client(addr: std::net::SocketAddr, region: &str) -> Client {
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build().expect("tag")
-}
-
-/// The code and HTTP status of a refused call.
-fn refused<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> (String, u16) {
-    let error = result.expect_err("the call should be refused");
-    let status = error.raw_response().map_or(0, |r| r.status().as_u16());
-    let code = error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or_else(|| panic!("not a service error: {error:?}"))
-        .to_owned();
-    (code, status)
 }
 
 /// Percent-decodes a policy document as IAM returns it.
@@ -447,26 +428,10 @@ async fn a_launch_template_names_the_instance_profile() {
     cloud.stop().await;
 }
 
-/// Starts a control plane on `dir` (a new cloud the first time, the same one after).
-async fn start_on(dir: &std::path::Path) -> Running {
-    let mut config = UpConfig::new(dir.to_owned());
-    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    config.seed = Some(35);
-    config.time_scale = Some(clock::TimeScale::new(1).expect("scale"));
-    controlplane::start(config)
-        .await
-        .expect("control plane starts")
-}
-
-async fn stop(running: Running) {
-    running.stop.cancel();
-    running.done.await.expect("join").expect("a clean stop");
-}
-
 #[tokio::test]
 async fn roles_and_profiles_survive_a_restart() {
     let dir = tempfile::tempdir().expect("state dir");
-    let first = start_on(dir.path()).await;
+    let first = support::start_in(dir.path(), 1, 35).await;
     let iam = iam_client(first.addr, "us-east-1");
     make_stack(&iam).await;
     let before = iam
@@ -476,9 +441,9 @@ async fn roles_and_profiles_survive_a_restart() {
         .await
         .expect("GetRole");
     let before = before.role().expect("role").clone();
-    stop(first).await;
+    support::stop(first).await;
 
-    let second = start_on(dir.path()).await;
+    let second = support::start_in(dir.path(), 1, 35).await;
     assert!(second.replayed >= 4, "replayed {}", second.replayed);
     let iam = iam_client(second.addr, "us-east-1");
     let after = iam
@@ -514,5 +479,5 @@ async fn roles_and_profiles_survive_a_restart() {
         .await
         .expect("GetRolePolicy");
     assert_eq!(url_decode(policy.policy_document()), POLICY);
-    stop(second).await;
+    support::stop(second).await;
 }

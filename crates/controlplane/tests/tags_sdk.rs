@@ -5,31 +5,14 @@
 //! gone with the resource, a new resource under the same name untagged; and the tags
 //! a cloud held before a restart held after it (tagging calls are journaled).
 
-use std::path::Path;
+mod support;
 
 use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cloudwatch::error::{DisplayErrorContext, SdkError};
 use aws_sdk_cloudwatch::types::ComparisonOperator;
-use controlplane::{Running, UpConfig};
+use controlplane::Running;
 
 const STACK_KEY: &str = "spotlab:stack";
-
-/// A cloud in `dir`, on 127.0.0.1:0, at scale 1 with a fixed seed (a restart must
-/// use the same).
-async fn start(dir: &Path) -> Running {
-    let mut config = UpConfig::new(dir.to_owned());
-    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-    config.seed = Some(17);
-    config.time_scale = Some(clock::TimeScale::new(1).expect("scale"));
-    controlplane::start(config)
-        .await
-        .expect("control plane starts")
-}
-
-async fn stop(running: Running) {
-    running.stop.cancel();
-    running.done.await.expect("join").expect("a clean stop");
-}
 
 struct Clients {
     sns: aws_sdk_sns::Client,
@@ -234,7 +217,7 @@ async fn rule_tags(events: &aws_sdk_eventbridge::Client, arn: &str) -> Vec<(Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topics_alarms_and_rules_are_tagged_until_deleted() {
     let dir = tempfile::tempdir().expect("state dir");
-    let running = start(dir.path()).await;
+    let running = support::start_in(dir.path(), 1, 17).await;
     let Clients {
         sns,
         cloudwatch,
@@ -393,13 +376,13 @@ async fn topics_alarms_and_rules_are_tagged_until_deleted() {
     assert_eq!(put_rule(&events, "spot", &[]).await, rule);
     assert_eq!(rule_tags(&events, &rule).await, pairs(&[]));
 
-    stop(running).await;
+    support::stop(running).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tags_survive_a_restart() {
     let dir = tempfile::tempdir().expect("state dir");
-    let running = start(dir.path()).await;
+    let running = support::start_in(dir.path(), 1, 17).await;
     let before = clients(&running);
     let topic = create_topic(&before.sns, "alerts", &[(STACK_KEY, "demo")]).await;
     ok(
@@ -435,9 +418,9 @@ async fn tags_survive_a_restart() {
             .send()
             .await,
     );
-    stop(running).await;
+    support::stop(running).await;
 
-    let running = start(dir.path()).await;
+    let running = support::start_in(dir.path(), 1, 17).await;
     assert!(running.replayed > 0, "the journal was replayed");
     let after = clients(&running);
     assert_eq!(
@@ -449,5 +432,5 @@ async fn tags_survive_a_restart() {
         rule_tags(&after.events, &rule).await,
         pairs(&[(STACK_KEY, "demo2")])
     );
-    stop(running).await;
+    support::stop(running).await;
 }

@@ -1,9 +1,12 @@
 //! What the control plane's tests share: a local cloud started in-process on
-//! 127.0.0.1:0 in a temporary state directory, and an aws-sdk-ec2 client for it.
+//! 127.0.0.1:0 in a temporary state directory (or in a given one, to restart it), an
+//! aws-sdk-ec2 client for it, and the code and status of a refused SDK call.
 #![allow(dead_code)]
 
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest,
     FleetLaunchTemplateOverridesRequest, FleetLaunchTemplateSpecificationRequest, FleetType,
@@ -22,14 +25,7 @@ impl Cloud {
     /// Starts a cloud at `scale` with `seed`; `configure` adjusts anything else.
     pub async fn start(scale: u32, seed: u64, configure: impl FnOnce(&mut UpConfig)) -> Cloud {
         let dir = tempfile::tempdir().expect("state dir");
-        let mut config = UpConfig::new(dir.path().to_owned());
-        config.listen = Some("127.0.0.1:0".parse().expect("addr"));
-        config.seed = Some(seed);
-        config.time_scale = Some(clock::TimeScale::new(scale).expect("scale"));
-        configure(&mut config);
-        let running = controlplane::start(config)
-            .await
-            .expect("control plane starts");
+        let running = start_with(dir.path(), scale, seed, configure).await;
         Cloud { running, _dir: dir }
     }
 
@@ -47,13 +43,50 @@ impl Cloud {
 
     /// Stops the cloud and waits for it.
     pub async fn stop(self) {
-        self.running.stop.cancel();
-        self.running
-            .done
-            .await
-            .expect("join")
-            .expect("a clean stop");
+        stop(self.running).await;
     }
+}
+
+/// Starts a cloud whose state is in `dir`: a new one the first time, the same one
+/// after a [`stop`] (a restart must use the same `scale` and `seed`).
+pub async fn start_in(dir: &std::path::Path, scale: u32, seed: u64) -> Running {
+    start_with(dir, scale, seed, |_| {}).await
+}
+
+async fn start_with(
+    dir: &std::path::Path,
+    scale: u32,
+    seed: u64,
+    configure: impl FnOnce(&mut UpConfig),
+) -> Running {
+    let mut config = UpConfig::new(dir.to_owned());
+    config.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    config.seed = Some(seed);
+    config.time_scale = Some(clock::TimeScale::new(scale).expect("scale"));
+    configure(&mut config);
+    controlplane::start(config)
+        .await
+        .expect("control plane starts")
+}
+
+/// Stops a cloud and waits for it.
+pub async fn stop(running: Running) {
+    running.stop.cancel();
+    running.done.await.expect("join").expect("a clean stop");
+}
+
+/// The code and HTTP status of a refused call.
+pub fn refused<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> (String, u16) {
+    let error = result.expect_err("the call should be refused");
+    let status = error.raw_response().map_or(0, |r| r.status().as_u16());
+    let code = error
+        .as_service_error()
+        .and_then(|e| e.code())
+        .unwrap_or_else(|| panic!("not a service error: {error:?}"))
+        .to_owned();
+    (code, status)
 }
 
 /// Creates the launch template `name` with `data`; returns its id.
