@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use cbor_bridge::Bridge;
 use serde_json::Value;
-use support::Up;
 use support::moto::Moto;
+use support::{Up, json, stdout};
 
 /// Where the calls go.
 struct Endpoints {
@@ -65,6 +65,17 @@ fn leftovers(endpoints: &Endpoints) -> Vec<String> {
     })
 }
 
+/// What `up` puts in the bucket for the instances to install: a stand-in for
+/// spotlab's binary, small enough to keep the tests quick.
+fn stand_in_agent(dir: &Path) -> std::path::PathBuf {
+    let agent = dir.join("agent-binary");
+    std::fs::write(&agent, STAND_IN).expect("writing a test file");
+    agent
+}
+
+/// The stand-in's bytes.
+const STAND_IN: &[u8] = b"#!/bin/sh\necho spotlab stand-in\n";
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -93,20 +104,6 @@ fn spotlab(endpoints: &Endpoints, args: &[&str]) -> Output {
         .env_remove("AWS_PROFILE")
         .output()
         .expect("running spotlab")
-}
-
-fn stdout(what: &str, output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn json(what: &str, output: &Output) -> Value {
-    let text = stdout(what, output);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
 }
 
 fn local_cloud(state: &Path) -> Up {
@@ -269,10 +266,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let stack_file = examples.join("aws-stack.toml");
     let stack_file = stack_file.to_str().expect("a UTF-8 path");
-    // What `up` puts in the bucket for the instances to install: a stand-in for
-    // spotlab's binary, small enough to keep the test quick.
-    let agent = dir.join("agent-binary");
-    std::fs::write(&agent, b"#!/bin/sh\necho spotlab stand-in\n").expect("writing a test file");
+    let agent = stand_in_agent(dir);
     let agent = agent.to_str().expect("a UTF-8 path");
 
     let plan = stdout(
@@ -335,7 +329,7 @@ fn the_reference_fleet(url: &Endpoints, dir: &Path) {
             .await
             .expect("the agent binary is in the bucket");
         let body = object.body.collect().await.expect("its body").into_bytes();
-        assert_eq!(&body[..], b"#!/bin/sh\necho spotlab stand-in\n");
+        assert_eq!(&body[..], STAND_IN);
         let versions = clients
             .ec2()
             .describe_launch_template_versions()
@@ -704,8 +698,7 @@ do = "delete-fleet"
         ),
     )
     .expect("writing the scenario");
-    let agent = dir.path().join("agent-binary");
-    std::fs::write(&agent, b"#!/bin/sh\n").expect("writing a test file");
+    let agent = stand_in_agent(dir.path());
     let out = dir.path().join("run");
     let run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
         .args(["run", "--aws", "--quiet", "--max-instances", "8", "--out"])
@@ -727,14 +720,7 @@ do = "delete-fleet"
 
     // Once the run has subscribed its queue, a message on the interruption topic.
     runtime().block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&moto.url)
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "spotlab", "spotlab", None, None, "test",
-            ))
-            .load()
-            .await;
+        let config = tagged::config(Some(&moto.url)).await;
         let sns = aws_sdk_sns::Client::new(&config);
         let deadline = Instant::now() + Duration::from_secs(60);
         let topic = loop {
@@ -798,14 +784,7 @@ do = "delete-fleet"
         "the run left these"
     );
     let queues = runtime().block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&moto.url)
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "spotlab", "spotlab", None, None, "test",
-            ))
-            .load()
-            .await;
+        let config = tagged::config(Some(&moto.url)).await;
         aws_sdk_sqs::Client::new(&config)
             .list_queues()
             .send()
@@ -873,8 +852,7 @@ do = "delete-fleet"
         ),
     )
     .expect("writing the scenario");
-    let agent = dir.path().join("agent-binary");
-    std::fs::write(&agent, b"#!/bin/sh\n").expect("writing a test file");
+    let agent = stand_in_agent(dir.path());
     let out = dir.path().join("run");
     let run = Command::new(env!("CARGO_BIN_EXE_spotlab"))
         .args(["run", "--quiet", "--out"])

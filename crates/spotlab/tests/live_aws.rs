@@ -18,6 +18,7 @@
 //! down; then `spotlab cleanup` and a check through the SDKs that nothing tagged with
 //! the stack remains.
 
+mod support;
 #[path = "support/tagged.rs"]
 mod tagged;
 
@@ -25,6 +26,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::stdout;
 
 const STACK: &str = "ReInvent-EC2SpotTestDev";
 
@@ -34,15 +36,6 @@ fn spotlab(args: &[&str]) -> Output {
         .env_remove("AWS_ENDPOINT_URL")
         .output()
         .expect("running spotlab")
-}
-
-fn ok(what: &str, output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -77,7 +70,7 @@ fn the_walkthrough_at_its_smallest_on_aws() {
     let fleet_file = dir.path().join("fleet.json");
     std::fs::write(&fleet_file, fleet.to_string()).expect("writing the fleet request");
     let fleet_path = fleet_file.to_str().expect("a UTF-8 path");
-    let plan = ok(
+    let plan = stdout(
         "stack up --dry-run",
         &spotlab(&[
             "stack",
@@ -164,7 +157,7 @@ do = "delete-fleet"
     ]);
     eprintln!("{}", String::from_utf8_lossy(&run.stdout));
     // Whatever happened, nothing may be left behind.
-    ok(
+    stdout(
         "cleanup",
         &spotlab(&[
             "cleanup", "--aws", "--region", &region, "--stack", STACK, "--wait", "15m",
@@ -181,5 +174,5 @@ do = "delete-fleet"
                 .await
         });
     assert_eq!(left, Vec::<String>::new(), "left on AWS after cleanup");
-    ok("spotlab run --aws", &run);
+    stdout("spotlab run --aws", &run);
 }

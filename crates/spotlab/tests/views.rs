@@ -15,14 +15,14 @@ mod support;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde_json::Value;
-use support::{Sdk, Up, sdk};
+use support::{Sdk, Up, json, sdk, stdout};
 
 fn up(state: &Path) -> Up {
     Up::start(
@@ -51,20 +51,6 @@ fn spotlab(args: &[&str]) -> Command {
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_PROFILE");
     command
-}
-
-fn stdout(what: &str, output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn json(what: &str, output: &Output) -> Value {
-    let text = stdout(what, output);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
 }
 
 /// The line of `text` that starts with `first`.

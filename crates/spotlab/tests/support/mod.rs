@@ -130,3 +130,19 @@ pub fn sdk(url: &str) -> Sdk {
         ),
     }
 }
+
+/// What a command printed on stdout; the test fails with its stderr if it failed.
+pub fn stdout(what: &str, output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A command's stdout as JSON; the test fails if the command failed or printed no JSON.
+pub fn json(what: &str, output: &std::process::Output) -> serde_json::Value {
+    let text = stdout(what, output);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
+}

@@ -13,6 +13,21 @@ use aws_sdk_ec2::types::Filter;
 /// The stacks' tag key.
 pub const STACK_TAG: &str = "spotlab:stack";
 
+/// The SDKs' configuration for `endpoint` (us-east-1, dummy credentials), or for AWS
+/// itself (the standard chain) when `endpoint` is `None`.
+pub async fn config(endpoint: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(url) = endpoint {
+        loader = loader
+            .endpoint_url(url)
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "spotlab", "spotlab", None, None, "test",
+            ));
+    }
+    loader.load().await
+}
+
 /// SDK clients for an endpoint (or for AWS when `endpoint` is `None`), with
 /// CloudWatch possibly elsewhere.
 pub struct Clients {
@@ -29,16 +44,7 @@ impl Clients {
     /// Clients for `endpoint` (dummy credentials), CloudWatch's at `cloudwatch` when
     /// given; for AWS itself (the standard chain) when `endpoint` is `None`.
     pub async fn new(endpoint: Option<&str>, cloudwatch: Option<&str>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(url) = endpoint {
-            loader = loader
-                .endpoint_url(url)
-                .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                    "spotlab", "spotlab", None, None, "test",
-                ));
-        }
-        let config = loader.load().await;
+        let config = config(endpoint).await;
         let cloudwatch = match cloudwatch {
             Some(url) => aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(&config)
