@@ -54,7 +54,8 @@ impl Clients {
 
     /// Clients for AWS itself: region and credentials from the standard chain
     /// (environment, `profile`, shared files; never the instance metadata service's
-    /// region unless the chain finds nothing else), no endpoint override.
+    /// region unless the chain finds nothing else), endpoints only where the
+    /// environment says (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`).
     pub async fn aws(region: Option<&str>, profile: Option<&str>) -> Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = profile {
@@ -71,29 +72,44 @@ impl Clients {
                 .region(Region::new(DEFAULT_REGION))
                 .build();
         }
-        let mut clients = Clients::from_config(&config);
-        // An endpoint from the environment (AWS_ENDPOINT_URL, e.g. moto standing in for
-        // AWS) has no `BUCKET.host` names.
-        if config.endpoint_url().is_some() {
-            clients.s3 = aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config)
-                    .force_path_style(true)
-                    .build(),
-            );
-        }
-        clients
+        Clients::from_config(&config)
     }
 
+    /// One client per service from `config`. AWS's service-specific endpoint variables
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`) win over the one endpoint, as in the AWS CLI: e.g.
+    /// CloudWatch through a bridge and the rest on moto, whose CloudWatch does not speak
+    /// aws-sdk-rust's RPC v2 CBOR. An endpoint such as the local cloud's or moto's
+    /// serves every bucket under its own path: it has no `BUCKET.host` names.
     fn from_config(config: &aws_config::SdkConfig) -> Clients {
+        let endpoint = |service: &str| {
+            std::env::var(format!("AWS_ENDPOINT_URL_{service}"))
+                .ok()
+                .filter(|u| !u.is_empty())
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .or_else(|| config.endpoint_url().map(str::to_owned))
+        };
+        macro_rules! client {
+            ($sdk:ident, $service:literal) => {{
+                let mut builder = $sdk::config::Builder::from(config);
+                builder.set_endpoint_url(endpoint($service));
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
+        let s3_endpoint = endpoint("S3");
         Clients {
-            ec2: aws_sdk_ec2::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            sns: aws_sdk_sns::Client::new(config),
-            events: aws_sdk_eventbridge::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            s3: aws_sdk_s3::Client::new(config),
-            sqs: aws_sdk_sqs::Client::new(config),
-            fis: aws_sdk_fis::Client::new(config),
+            ec2: client!(aws_sdk_ec2, "EC2"),
+            cloudwatch: client!(aws_sdk_cloudwatch, "CLOUDWATCH"),
+            sns: client!(aws_sdk_sns, "SNS"),
+            events: client!(aws_sdk_eventbridge, "EVENTBRIDGE"),
+            iam: client!(aws_sdk_iam, "IAM"),
+            sqs: client!(aws_sdk_sqs, "SQS"),
+            fis: client!(aws_sdk_fis, "FIS"),
+            s3: {
+                let mut builder = aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(s3_endpoint.is_some());
+                builder.set_endpoint_url(s3_endpoint);
+                aws_sdk_s3::Client::from_conf(builder.build())
+            },
         }
     }
 
@@ -118,74 +134,7 @@ impl Clients {
             .credentials_provider(credentials)
             .load()
             .await;
-        // AWS's service-specific endpoint variables win over the one endpoint, as in
-        // the AWS CLI: e.g. CloudWatch on the local cloud and the rest on moto, whose
-        // CloudWatch does not speak aws-sdk-rust's RPC v2 CBOR.
-        let own = |service: &str| {
-            std::env::var(format!("AWS_ENDPOINT_URL_{service}"))
-                .ok()
-                .filter(|u| !u.is_empty())
-                .map(|u| u.trim_end_matches('/').to_owned())
-        };
-        let mut clients = Clients::from_config(&config);
-        // An endpoint such as the local cloud's or moto's serves every bucket under its
-        // own path: it has no `BUCKET.host` names.
-        clients.s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .endpoint_url(own("S3").unwrap_or_else(|| url.trim_end_matches('/').to_owned()))
-                .build(),
-        );
-        if let Some(url) = own("SQS") {
-            clients.sqs = aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("FIS") {
-            clients.fis = aws_sdk_fis::Client::from_conf(
-                aws_sdk_fis::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("IAM") {
-            clients.iam = aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("EC2") {
-            clients.ec2 = aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("CLOUDWATCH") {
-            clients.cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
-                aws_sdk_cloudwatch::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("SNS") {
-            clients.sns = aws_sdk_sns::Client::from_conf(
-                aws_sdk_sns::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        if let Some(url) = own("EVENTBRIDGE") {
-            clients.events = aws_sdk_eventbridge::Client::from_conf(
-                aws_sdk_eventbridge::config::Builder::from(&config)
-                    .endpoint_url(url)
-                    .build(),
-            );
-        }
-        clients
+        Clients::from_config(&config)
     }
 }
 

@@ -394,23 +394,7 @@ async fn cleanup(session: &mut Session) {
             session.live.line(&format!("cleaning up: {problem}"));
         }
     }
-    session.live.line(&format!(
-        "cleaning up: deleting the stack {}",
-        session.stack.name
-    ));
-    if let Err(error) = crate::stack::teardown(
-        &session.clients,
-        &session.stack,
-        std::time::Duration::from_secs(900),
-    )
-    .await
-    {
-        session.live.line(&format!(
-            "cleaning up the stack failed: {error:#}; `spotlab cleanup --aws --stack {}` \
-             finds what is left",
-            session.stack.name
-        ));
-    }
+    teardown_stack(&session.clients, &session.stack, &session.live).await;
 }
 
 /// On AWS, when the run could not start: whatever of the stack was made goes.
@@ -422,10 +406,19 @@ async fn teardown_after_failed_start(scenario: &Scenario, options: &RunOptions, 
             return;
         }
     };
-    live.line(&format!("cleaning up: deleting the stack {}", stack.name));
     let clients = Cloud::aws(aws_of(options)).clients().await;
+    teardown_stack(&clients, &stack, live).await;
+}
+
+/// Deletes the whole stack, saying so; a failure is said, with how to finish the job.
+async fn teardown_stack(
+    clients: &crate::aws::Clients,
+    stack: &crate::stack::spec::Stack,
+    live: &Live,
+) {
+    live.line(&format!("cleaning up: deleting the stack {}", stack.name));
     if let Err(error) =
-        crate::stack::teardown(&clients, &stack, std::time::Duration::from_secs(900)).await
+        crate::stack::teardown(clients, stack, std::time::Duration::from_secs(900)).await
     {
         live.line(&format!(
             "cleaning up the stack failed: {error:#}; `spotlab cleanup --aws --stack {}` \
